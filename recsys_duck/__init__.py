@@ -1,0 +1,32 @@
+"""recsys-duck: a MovieLens recommender that lives inside a DuckDB database.
+
+The SQL files under ``sql/`` define every table, view and macro; this package loads
+data, runs that SQL and returns pandas DataFrames.
+"""
+
+from recsys_duck.errors import (
+    DataError,
+    DownloadError,
+    NotBuiltError,
+    NotFoundError,
+    RecsysError,
+)
+from recsys_duck.metrics import mae, ndcg_at_k, precision_at_k, recall_at_k, rmse
+from recsys_duck.recommender import BuildParams, BuildReport, Recommender
+
+__all__ = [
+    "BuildParams",
+    "BuildReport",
+    "DataError",
+    "DownloadError",
+    "NotBuiltError",
+    "NotFoundError",
+    "Recommender",
+    "RecsysError",
+    "mae",
+    "ndcg_at_k",
+    "precision_at_k",
+    "recall_at_k",
+    "rmse",
+]
+__version__ = "0.1.0"

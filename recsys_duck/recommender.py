@@ -1,0 +1,360 @@
+"""``Recommender``: the one entry object, a thin typed layer over a DuckDB connection.
+
+Every number it returns is read from the views, tables and macros that the files under
+``sql/`` create, the same ones an analyst queries from any SQL client.
+
+    >>> from recsys_duck import Recommender
+    >>> rec = Recommender("data/recsys.duckdb")
+    >>> rec.build("data/ml-latest-small")           # doctest: +SKIP
+    >>> rec.recommend(1, n=5, method="item")        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+
+from recsys_duck import content, evaluation
+from recsys_duck.errors import NotBuiltError, NotFoundError, RecsysError
+from recsys_duck.loader import load_movielens
+from recsys_duck.sql import apply_layers, audit_files, execute, layers, split_statements
+
+logger = logging.getLogger(__name__)
+
+Method = Literal["user", "item", "content"]
+Split = Literal["holdout", "temporal"]
+
+#: The name of each method in the ``recommendations`` and ``eval_*`` tables.
+METHOD_NAMES: dict[str, str] = {
+    "user": "user_based",
+    "item": "item_based",
+    "content": "content_based",
+}
+
+# One statement per method; the macros live in sql/80_macros.
+_RECOMMEND_SQL: dict[str, str] = {
+    "user": "select * from recommend_user_based($user_id, n := $n, n_similar_users := $k)",
+    "item": "select * from recommend_item_based($user_id, n := $n, n_neighbors := $k)",
+    "content": "select * from recommend_content_based($user_id, n := $n, n_neighbors := $k)",
+}
+
+_INSERT_PARAMS = """
+insert into recsys_params (
+    neighbors_k, n_similar_users, n_item_neighbors, n_recommendations,
+    content_genre_weight, content_tag_weight, tag_max_features,
+    relevance_threshold, test_fraction, seed
+) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+# Messages raised by the lookup macros (sql/80_macros/lookups.sql) that mean "not found".
+_NOT_FOUND_PREFIXES = ("unknown user_id", "no movie titled", "the title ")
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    """Settings of a build, stored in the ``recsys_params`` table of the database.
+
+    ``k`` neighbours are stored per item, user and movie; ``n_similar_users`` and
+    ``n_item_neighbors`` are the neighbourhoods of the ``recommendations`` table, whose
+    lists are ``n_recommendations`` long.
+    """
+
+    k: int = 50
+    n_similar_users: int = 5
+    n_item_neighbors: int = 10
+    n_recommendations: int = 20
+    content_genre_weight: float = 0.6
+    content_tag_weight: float = 0.4
+    tag_max_features: int = 50
+    relevance_threshold: float = 4.0
+    test_fraction: float = 0.2
+    seed: int = 42
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first setting out of range."""
+        for name in ("k", "n_similar_users", "n_item_neighbors", "n_recommendations"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.n_similar_users > self.k or self.n_item_neighbors > self.k:
+            raise ValueError(
+                f"n_similar_users ({self.n_similar_users}) and n_item_neighbors "
+                f"({self.n_item_neighbors}) cannot exceed the k={self.k} neighbours stored"
+            )
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test_fraction must be between 0 and 1, got {self.test_fraction}")
+        if self.tag_max_features < 1:
+            raise ValueError(f"tag_max_features must be at least 1, got {self.tag_max_features}")
+
+    def values(self) -> list[Any]:
+        return [
+            self.k,
+            self.n_similar_users,
+            self.n_item_neighbors,
+            self.n_recommendations,
+            self.content_genre_weight,
+            self.content_tag_weight,
+            self.tag_max_features,
+            self.relevance_threshold,
+            self.test_fraction,
+            self.seed,
+        ]
+
+
+@dataclass
+class BuildReport:
+    """What a build did: rows loaded, vocabulary sizes and seconds per step."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+
+class Recommender:
+    """A MovieLens recommender stored in one DuckDB database (a file, or ``:memory:``).
+
+    ``memory_limit`` (e.g. ``"8GB"``) and ``threads`` are passed to DuckDB; past the
+    memory limit DuckDB spills to ``temp_directory``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+        temp_directory: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.path = str(path)
+        config: dict[str, Any] = {}
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        if threads is not None:
+            config["threads"] = threads
+        if temp_directory is not None:
+            config["temp_directory"] = str(temp_directory)
+        if self.path != ":memory:" and not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and self.path != ":memory:" and not Path(self.path).exists():
+            raise NotBuiltError(
+                f"no database at {self.path}; build it first: recsys-duck build --db {self.path}"
+            )
+        self.con = duckdb.connect(self.path, read_only=read_only, config=config)
+        self.read_only = read_only
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Recommender:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- building ----------------------------------------------------------------------
+
+    def build(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        params: BuildParams | None = None,
+    ) -> BuildReport:
+        """Load MovieLens from ``data_dir`` (if given) and (re)build every SQL object.
+
+        The whole build is one transaction: if any step fails, the database is left
+        exactly as it was. Without ``data_dir`` the ratings already in the database are
+        rebuilt upon.
+        """
+        params = params or BuildParams()
+        params.check()
+        report = BuildReport()
+        self._begin()
+        try:
+            self._timed(report, "create tables", lambda: apply_layers(self.con, ["00_tables"]))
+            execute(self.con, "delete from recsys_params")
+            execute(self.con, _INSERT_PARAMS, params.values())
+            if data_dir is not None:
+                report.rows = self._timed(
+                    report, "load", lambda: load_movielens(self.con, Path(data_dir))
+                )
+            (n_ratings,) = execute(self.con, "select count(*) from ratings").fetchone() or (0,)
+            if n_ratings == 0:
+                raise NotBuiltError(
+                    "there are no ratings to build on; pass the MovieLens folder, e.g. "
+                    "recsys-duck build --data data/ml-latest-small"
+                )
+            report.vocabulary = self._timed(
+                report, "tf-idf", lambda: content.build_movie_terms(self.con)
+            )
+            for layer in layers():
+                if layer != "00_tables":
+                    self._timed(report, layer, lambda layer=layer: apply_layers(self.con, [layer]))
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+        logger.info("build finished in %.1f s", report.total_seconds)
+        return report
+
+    def _timed(self, report: BuildReport, step: str, fn: Any) -> Any:
+        logger.info("build: %s ...", step)
+        start = time.perf_counter()
+        result = fn()
+        report.seconds[step] = time.perf_counter() - start
+        logger.info("build: %s done in %.2f s", step, report.seconds[step])
+        return result
+
+    def _begin(self) -> None:
+        execute(self.con, "begin transaction")
+
+    def _commit(self) -> None:
+        execute(self.con, "commit")
+
+    def _rollback(self) -> None:
+        try:
+            execute(self.con, "rollback")
+        except duckdb.Error:  # the failure may already have ended the transaction
+            logger.debug("rollback after failure: no transaction was open")
+
+    # -- queries -----------------------------------------------------------------------
+
+    def sql(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Run any SQL (values bound as ``?`` or ``$name`` parameters) and return a DataFrame."""
+        return self._query(query, params)
+
+    def stats(self) -> pd.DataFrame:
+        """The one-row ``rating_matrix_stats`` view (n_users, n_movies, n_ratings, density,
+        sparsity)."""
+        return self._query("select * from rating_matrix_stats")
+
+    def user_stats(self) -> pd.DataFrame:
+        """The ``user_stats`` view, one row per user."""
+        return self._query("select * from user_stats order by user_id")
+
+    def movie_stats(self) -> pd.DataFrame:
+        """The ``movie_stats`` view, one row per rated movie."""
+        return self._query("select * from movie_stats order by movie_id")
+
+    def similar(self, movie: str | int, n: int = 10, method: str = "content") -> pd.DataFrame:
+        """The ``n`` movies most similar to ``movie`` (a title or a movie_id).
+
+        ``method='content'`` ranks by TF-IDF cosine of genres and tags, ``'item'`` by
+        cosine of rating vectors. Reads the ``similar_movies`` macro.
+        """
+        return self._query(
+            "select * from similar_movies($movie, n := $n, method := $method)",
+            {"movie": movie, "n": n, "method": method},
+        )
+
+    def recommend(
+        self, user_id: int, n: int = 10, method: Method = "user", k: int | None = None
+    ) -> pd.DataFrame:
+        """The user's top ``n`` unrated movies by ``method`` ('user', 'item' or 'content').
+
+        ``k`` is the neighbourhood: similar users for 'user' (default 5), neighbours of
+        each rated movie for 'item' and 'content' (default 10). Reads the
+        ``recommend_user_based`` / ``recommend_item_based`` / ``recommend_content_based``
+        macros; their SQL comments give the formulas.
+        """
+        if method not in _RECOMMEND_SQL:
+            raise ValueError(f"unknown method {method!r}; use one of {sorted(_RECOMMEND_SQL)}")
+        if k is None:
+            k = 5 if method == "user" else 10
+        return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n, "k": k})
+
+    def recommendations(self, method: Method | None = None) -> pd.DataFrame:
+        """The materialised ``recommendations`` table (every user, every method, top-N)."""
+        if method is None:
+            return self._query("select * from recommendations order by method, user_id, rank")
+        if method not in METHOD_NAMES:
+            raise ValueError(f"unknown method {method!r}; use one of {sorted(METHOD_NAMES)}")
+        return self._query(
+            "select * from recommendations where method = ? order by user_id, rank",
+            [METHOD_NAMES[method]],
+        )
+
+    def evaluate(self, split: Split = "holdout") -> evaluation.EvaluationResult:
+        """Hold out part of every user's ratings, retrain on the rest, and score the methods.
+
+        ``split`` is 'holdout' (a seeded random 20% per user) or 'temporal' (each user's
+        latest 20%). The run is one transaction; results are stored in
+        ``eval_predictions`` / ``eval_recommendations`` and read from the
+        ``eval_rating_metrics`` and ``eval_ranking_metrics`` views.
+        """
+        self._require_built()
+        self._begin()
+        try:
+            evaluation.run(self.con, split)
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+        evaluation.cleanup(self.con)
+        return evaluation.results(self.con, split)
+
+    def audit(self) -> dict[str, pd.DataFrame]:
+        """Run every audit of ``sql/audits``; each maps to its offending rows (want: none)."""
+        self._require_built()
+        found: dict[str, pd.DataFrame] = {}
+        for path in audit_files():
+            (query,) = split_statements(path.read_text(encoding="utf-8"))
+            found[path.stem] = self._query(query)
+        return found
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _require_built(self) -> None:
+        found = execute(
+            self.con,
+            "select count(*) from duckdb_tables() where table_name = 'recommendations' "
+            "and schema_name = 'main'",
+        ).fetchone()
+        if not found or found[0] == 0:
+            raise NotBuiltError(
+                f"the database {self.path} has not been built; "
+                f"run: recsys-duck build --db {self.path}"
+            )
+
+    def _query(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> pd.DataFrame:
+        try:
+            return execute(self.con, query, params).df()
+        except duckdb.InvalidInputException as exc:
+            raise _translate(exc) from None
+        except duckdb.CatalogException as exc:
+            if "does not exist" in str(exc):
+                self._require_built()
+            raise
+
+
+def _translate(exc: duckdb.Error) -> RecsysError:
+    """Turn an error raised by a lookup macro into the matching recsys-duck error."""
+    message = str(exc)
+    for prefix in ("Invalid Input Error: ",):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    if message.startswith(_NOT_FOUND_PREFIXES):
+        return NotFoundError(message)
+    return RecsysError(message)

@@ -1,0 +1,175 @@
+"""Finding and running the project's ``.sql`` files.
+
+The files under ``sql/`` are the source of truth: every table, view and macro an
+analyst can query is created by running them, in the order of their folders
+(``00_tables`` first, ``80_macros`` last) and, within a folder, of their names.
+Each file is named after the object it creates.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+logger = logging.getLogger(__name__)
+
+_PACKAGED = Path(__file__).parent / "sql"
+_SOURCE = Path(__file__).parent.parent / "sql"
+
+# Layers whose objects depend on the ratings table: the evaluation re-applies them on
+# a training split. The content layer depends on movies and tags only.
+RATING_LAYERS = ("20_stats", "30_similarity", "40_neighbors", "50_recommend", "60_marts")
+CONTENT_OBJECTS = frozenset({"content_features", "content_similarity", "content_neighbors"})
+
+
+def sql_dir() -> Path:
+    """The folder holding the SQL layers (inside the wheel, or the source checkout)."""
+    return _PACKAGED if _PACKAGED.is_dir() else _SOURCE
+
+
+def layer_files(layer: str) -> list[Path]:
+    """The ``.sql`` files of one layer folder, in the order they must run.
+
+    Files run in name order, except that a file whose code (comments aside) names an
+    object created by another file of the same layer runs after that file.
+    """
+    folder = sql_dir() / layer
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no SQL layer {layer!r} in {sql_dir()}")
+    files = sorted(folder.glob("*.sql"))
+    code = {f.stem: _strip_comments(f.read_text(encoding="utf-8")) for f in files}
+    depends = {
+        f.stem: {
+            other.stem
+            for other in files
+            if other.stem != f.stem and re.search(rf"\b{re.escape(other.stem)}\b", code[f.stem])
+        }
+        for f in files
+    }
+    ordered: list[Path] = []
+    done: set[str] = set()
+    while len(ordered) < len(files):
+        ready = [f for f in files if f.stem not in done and depends[f.stem] <= done]
+        if not ready:
+            cycle = sorted(set(code) - done)
+            raise RuntimeError(
+                f"SQL files of layer {layer} depend on each other in a cycle: {cycle}"
+            )
+        ordered.append(ready[0])
+        done.add(ready[0].stem)
+    return ordered
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+
+
+def layers() -> list[str]:
+    """Every layer folder, in order (``audits`` is not a layer: it creates nothing)."""
+    return sorted(p.name for p in sql_dir().iterdir() if p.is_dir() and p.name[:2].isdigit())
+
+
+def split_statements(text: str) -> Iterator[str]:
+    """Split SQL text on the semicolons that end statements.
+
+    Semicolons inside quoted strings, quoted identifiers and ``--`` comments are kept.
+    """
+    buf: list[str] = []
+    quote: str | None = None
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if quote is not None:
+            buf.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+            buf.append(ch)
+        elif ch == "-" and text.startswith("--", i):
+            end = text.find("\n", i)
+            end = n if end == -1 else end
+            buf.append(text[i:end])
+            i = end
+            continue
+        elif ch == ";":
+            stmt = "".join(buf).strip()
+            if _has_code(stmt):
+                yield stmt
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    stmt = "".join(buf).strip()
+    if _has_code(stmt):
+        yield stmt
+
+
+def _has_code(stmt: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in stmt.splitlines())
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    statement: str,
+    params: Sequence[Any] | Mapping[str, Any] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Run one statement with bound parameters, logging it at DEBUG level."""
+    logger.debug("SQL %s | params=%r", statement, params)
+    if params is None:
+        return con.execute(statement)
+    return con.execute(statement, params)
+
+
+def run_file(
+    con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str, Any] | None = None
+) -> None:
+    """Run every statement of one ``.sql`` file.
+
+    ``params`` binds named parameters (``$name``); each statement gets the ones it uses.
+    """
+    logger.debug("running %s", path.name)
+    for statement in split_statements(path.read_text(encoding="utf-8")):
+        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", statement)}
+        execute(con, statement, used or None)
+
+
+def audit_files() -> list[Path]:
+    """The audit queries of ``sql/audits``: each returns the rows that break a rule."""
+    return sorted((sql_dir() / "audits").glob("*.sql"))
+
+
+def step_file(name: str) -> Path:
+    """A step file of ``sql/steps``: statements the Python layer runs with parameters."""
+    path = sql_dir() / "steps" / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL step {name!r} in {path.parent}")
+    return path
+
+
+def apply_layers(
+    con: duckdb.DuckDBPyConnection,
+    names: Iterable[str] | None = None,
+    *,
+    skip: frozenset[str] = frozenset(),
+) -> None:
+    """Run the files of the given layers (all of them by default), skipping objects in ``skip``.
+
+    Unqualified names resolve in the connection's current schema, so the same files
+    build the evaluation's training copy in its own schema.
+    """
+    for layer in layers() if names is None else names:
+        for path in layer_files(layer):
+            if path.stem not in skip:
+                run_file(con, path)
+
+
+def quote_identifier(name: str) -> str:
+    """Quote an SQL identifier (schema, table, column) for DuckDB and PostgreSQL."""
+    return '"' + name.replace('"', '""') + '"'

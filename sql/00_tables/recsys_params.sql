@@ -1,0 +1,19 @@
+-- recsys_params: one row holding every tunable of the build, so an analyst can see
+-- exactly which settings produced the numbers in this file. The Python API and the
+-- command line update it with bound parameters before a build.
+create table if not exists recsys_params (
+    neighbors_k integer not null,              -- neighbours stored per item, user and movie (content)
+    n_similar_users integer not null,          -- user-based: neighbours used for the recommendations table
+    n_item_neighbors integer not null,         -- item- and content-based: neighbours of each rated movie used
+    n_recommendations integer not null,        -- length of each list in the recommendations table
+    content_genre_weight double not null,      -- weight of the genre TF-IDF block in the stacked content vector
+    content_tag_weight double not null,        -- weight of the tag TF-IDF block
+    tag_max_features integer not null,         -- vocabulary cap of the tag vectoriser
+    relevance_threshold double not null,       -- evaluation: a test rating >= this is relevant
+    test_fraction double not null,             -- evaluation: share of each user's ratings held out
+    seed integer not null                      -- evaluation: seed of the per-user holdout split
+);
+
+insert into recsys_params
+select 50, 5, 10, 20, 0.6, 0.4, 50, 4.0, 0.2, 42
+where not exists (select 1 from recsys_params);

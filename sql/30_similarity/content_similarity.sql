@@ -1,0 +1,36 @@
+-- content_similarity: one row per ordered pair of distinct movies whose stacked
+-- content vectors (content_features) share at least one feature.
+-- Cosine similarity over the stacked vector x = [0.6 * genre_tfidf, 0.4 * tag_tfidf]:
+--   sim(i, j) = sum_f x_if * x_jf / ( sqrt(sum_f x_if^2) * sqrt(sum_f x_jf^2) )
+-- n_common is the number of shared features.
+create or replace view content_similarity as
+with norms as (
+    select movie_id, sqrt(sum(value * value)) as feature_norm
+    from content_features
+    group by movie_id
+),
+unordered_pairs as (
+    select
+        a.movie_id as movie_id,
+        b.movie_id as neighbor_id,
+        count(*) as n_common,
+        sum(a.value * b.value) as dot_product
+    from content_features as a
+    inner join content_features as b
+        on a.feature = b.feature
+        and a.movie_id < b.movie_id
+    group by a.movie_id, b.movie_id
+),
+similarities as (
+    select
+        p.movie_id,
+        p.neighbor_id,
+        p.n_common,
+        p.dot_product / nullif(na.feature_norm * nb.feature_norm, 0) as similarity
+    from unordered_pairs as p
+    inner join norms as na on na.movie_id = p.movie_id
+    inner join norms as nb on nb.movie_id = p.neighbor_id
+)
+select movie_id, neighbor_id, n_common, similarity from similarities
+union all
+select neighbor_id as movie_id, movie_id as neighbor_id, n_common, similarity from similarities;

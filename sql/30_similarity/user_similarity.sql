@@ -1,0 +1,13 @@
+-- user_similarity: one row per ordered pair of distinct users with a movie in common.
+-- Cosine similarity of the users' zero-filled rating vectors:
+--   sim(u, v) = sum_{i rated by both} r_ui * r_vi
+--               / ( sqrt(sum_{i rated by u} r_ui^2) * sqrt(sum_{i rated by v} r_vi^2) )
+create or replace view user_similarity as
+select
+    p.user_id,
+    p.neighbor_id,
+    p.n_common,
+    p.dot_product / nullif(a.rating_norm * b.rating_norm, 0) as similarity
+from user_co_ratings as p
+inner join user_stats as a on a.user_id = p.user_id
+inner join user_stats as b on b.user_id = p.neighbor_id;

@@ -1,0 +1,27 @@
+-- content_neighbors: one row per (movie_id, neighbor_id) for the recsys_params.neighbors_k most
+-- similar movies of every movie by content_similarity, materialised by the build.
+-- rank 1 is the most similar; equal similarities are ordered by the smaller
+-- neighbor_id, so the stored top-k is deterministic and its first n rows are the exact
+-- top-n for every n <= neighbors_k.
+create or replace table content_neighbors as
+with ranked as (
+    select
+        s.movie_id,
+        s.neighbor_id,
+        s.similarity,
+        s.n_common,
+        row_number() over (
+            partition by s.movie_id
+            order by s.similarity desc, s.neighbor_id asc
+        ) as rank
+    from content_similarity as s
+)
+select
+    r.movie_id,
+    r.neighbor_id,
+    r.similarity,
+    r.n_common,
+    r.rank
+from ranked as r
+where r.rank <= (select p.neighbors_k from recsys_params as p)
+order by r.movie_id, r.rank;

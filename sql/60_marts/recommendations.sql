@@ -1,0 +1,42 @@
+-- recommendations: one row per (method, user_id, rank), the top
+-- recsys_params.n_recommendations movies of every user by each method, materialised by
+-- the build for BI tools that cannot call macros:
+--   user_based    ranked by user_based_predictions.predicted_rating
+--   item_based    ranked by item_based_scores.score
+--   content_based ranked by content_based_scores.score
+-- Equal scores are ordered by the smaller movie_id. Movies the user rated never appear.
+create or replace table recommendations as
+with scored as (
+    select 'user_based' as method, user_id, movie_id, predicted_rating as score
+    from user_based_predictions
+    union all
+    select 'item_based' as method, user_id, movie_id, score
+    from item_based_scores
+    union all
+    select 'content_based' as method, user_id, movie_id, score
+    from content_based_scores
+),
+ranked as (
+    select
+        s.method,
+        s.user_id,
+        s.movie_id,
+        s.score,
+        row_number() over (
+            partition by s.method, s.user_id
+            order by s.score desc, s.movie_id asc
+        ) as rank
+    from scored as s
+)
+select
+    r.method,
+    r.user_id,
+    r.rank,
+    r.movie_id,
+    m.title,
+    m.genres,
+    r.score
+from ranked as r
+inner join movies as m on m.movie_id = r.movie_id
+where r.rank <= (select p.n_recommendations from recsys_params as p)
+order by r.method, r.user_id, r.rank;

@@ -1,0 +1,54 @@
+"""Shared fixtures: the tiny hand-made dataset and the real ml-latest-small.
+
+Tests that need the real data read it from ../shared/data/ml-latest-small beside the
+checkout. When CI=true and it is missing they fail loudly; elsewhere they skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from recsys_duck import Recommender
+from recsys_duck.recommender import BuildParams
+
+TESTS = Path(__file__).resolve().parent
+TINY = TESTS / "data" / "tiny"
+ML_SMALL = TESTS.parents[1] / "shared" / "data" / "ml-latest-small"
+
+
+def require_ml_small() -> Path:
+    """The real ml-latest-small folder; fails under CI=true when it is missing."""
+    if (ML_SMALL / "ratings.csv").is_file():
+        return ML_SMALL
+    message = f"MovieLens ml-latest-small not found at {ML_SMALL}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI must provide ../shared/data/ml-latest-small)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def tiny() -> Iterator[Recommender]:
+    """An in-memory database with every SQL file applied to the tiny dataset."""
+    with Recommender(":memory:") as rec:
+        rec.build(
+            TINY, BuildParams(k=3, n_similar_users=2, n_item_neighbors=2, n_recommendations=3)
+        )
+        yield rec
+
+
+@pytest.fixture(scope="session")
+def ml_small_dir() -> Path:
+    return require_ml_small()
+
+
+@pytest.fixture(scope="session")
+def small(ml_small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recommender]:
+    """ml-latest-small built once into a database file with the default settings."""
+    path = tmp_path_factory.mktemp("db") / "recsys.duckdb"
+    with Recommender(path) as rec:
+        rec.build(ml_small_dir)
+        yield rec

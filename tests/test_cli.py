@@ -1,0 +1,114 @@
+"""The recsys-duck command line, run as a real subprocess on the tiny dataset."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY
+
+
+def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "recsys_duck.cli", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "tiny.duckdb"
+    done = run("build", "--data", str(TINY), "--k", "10", db=path)
+    assert done.returncode == 0, done.stderr
+    assert "build:" in done.stderr  # progress goes to stderr
+    return path
+
+
+def test_stats_json(db: Path) -> None:
+    done = run("stats", "--json", db=db)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)
+    assert (row["n_users"], row["n_movies"], row["n_ratings"]) == (3, 4, 7)
+
+
+def test_similar_csv(db: Path) -> None:
+    done = run("similar", "Gamma", "-n", "2", "--csv", db=db)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "movie_id,title,genres,similarity_score"
+    assert len(lines) == 3
+
+
+def test_recommend_table(db: Path) -> None:
+    done = run("recommend", "1", "--method", "item", "-n", "2", db=db)
+    assert done.returncode == 0, done.stderr
+    assert "movie_id" in done.stdout.splitlines()[0]
+    assert "Gamma" in done.stdout
+
+
+def test_sql_verb_calls_macros(db: Path) -> None:
+    done = run("sql", "select movie_id from recommend_user_based(1, n := 1)", "--csv", db=db)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["movie_id", "4"]
+
+
+def test_unknown_user_is_one_line_and_exit_1(db: Path) -> None:
+    done = run("recommend", "99", db=db)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: unknown user_id 99: no ratings by that user; users with ratings have ids "
+        "1 to 3 (SELECT user_id FROM user_stats lists them)."
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_title_suggests(db: Path) -> None:
+    done = run("similar", "Beta", "-n", "2", db=db)
+    assert done.returncode == 1
+    assert "did you mean 'Beta, The (2001)' (movie_id 2)" in done.stderr
+
+
+def test_evaluate_prints_metrics(db: Path) -> None:
+    done = run("evaluate", "--split", "temporal", "--json", db=db)
+    assert done.returncode == 0, done.stderr
+    methods = {row["method"] for row in json.loads(done.stdout)}
+    assert methods == {"user_based", "item_based", "content_based"}
+
+
+def test_failed_build_leaves_database_unchanged(db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(TINY, bad)
+    with open(bad / "ratings.csv", "a", encoding="utf-8") as f:
+        f.write("1,3,7.0,1100\n")  # line 9: rating out of range
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    before = run("sql", "select count(*) as n from ratings", "--csv", db=copy).stdout
+    done = run("build", "--data", str(bad), "--k", "10", db=copy)
+    assert done.returncode == 1
+    (message,) = done.stderr.strip().splitlines()[-1:]
+    assert "ratings.csv" in message and "line 9" in message
+    assert run("sql", "select count(*) as n from ratings", "--csv", db=copy).stdout == before
+
+
+def test_missing_database_says_how_to_build(tmp_path: Path) -> None:
+    done = run("stats", db=tmp_path / "absent.duckdb")
+    assert done.returncode == 1
+    assert "recsys-duck build" in done.stderr
+
+
+def test_every_verb_has_an_example() -> None:
+    from click.testing import CliRunner
+
+    from recsys_duck.cli import cli
+
+    for verb in ("build", "stats", "similar", "recommend", "evaluate", "sql", "tour"):
+        result = CliRunner().invoke(cli, [verb, "--help"])
+        assert result.exit_code == 0
+        assert "Example:" in result.output, verb
