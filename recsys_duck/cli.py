@@ -241,18 +241,32 @@ def recommend(
 @click.option(
     "--k", "k", type=int, default=10, show_default=True, help="Cutoff of the ranking metrics."
 )
+@click.option(
+    "--test-fraction",
+    type=float,
+    default=None,
+    help="Share of each user's ratings held out (default: the stored setting, 0.2).",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the holdout split (default 42).")
 @_output_options
 @click.pass_context
-def evaluate(ctx: click.Context, split: str, k: int, fmt: str | None) -> None:
-    """Hold out 20% of each user's ratings, retrain, and report RMSE, MAE, precision,
-    recall and NDCG per method (stored in the eval_* tables).
+def evaluate(
+    ctx: click.Context,
+    split: str,
+    k: int,
+    test_fraction: float | None,
+    seed: int | None,
+    fmt: str | None,
+) -> None:
+    """Hold out part of each user's ratings (20% by default), retrain on the rest, and
+    report RMSE, MAE, precision, recall and NDCG per method (stored in the eval_* tables).
 
     \b
     Example:
         recsys-duck evaluate --split temporal --k 10
     """
     with _open(ctx, read_only=False) as rec:
-        result = rec.evaluate(split)  # type: ignore[arg-type]
+        result = rec.evaluate(split, test_fraction=test_fraction, seed=seed)  # type: ignore[arg-type]
     _emit(result.at(k), fmt)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from recsys_duck.errors import RecsysError
 from recsys_duck.sql import (
     CONTENT_OBJECTS,
     RATING_LAYERS,
@@ -50,6 +51,16 @@ def run(con: duckdb.DuckDBPyConnection, split: str) -> None:
         raise ValueError(f"unknown split {split!r}; use one of {list(SPLITS)}")
     logger.info("evaluate: %s split, training the models on the train part", split)
     run_file(con, step_file("prepare_evaluation"), {"split": split})
+    n_test, min_ratings = execute(
+        con,
+        "select count(*) filter (where is_test), "
+        "ceil(1 / (select test_fraction from recsys_params)) from eval_split",
+    ).fetchone() or (0, 0)
+    if n_test == 0:
+        raise RecsysError(
+            f"the {split} split holds out no rating: a user needs at least {int(min_ratings)} "
+            "ratings to have one held out; raise test_fraction (e.g. --test-fraction 0.5)"
+        )
     execute(con, "set schema = 'eval_train'")
     try:
         apply_layers(con, RATING_LAYERS, skip=CONTENT_OBJECTS)

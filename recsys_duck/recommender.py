@@ -139,7 +139,8 @@ class Recommender:
         temp_directory: str | os.PathLike[str] | None = None,
     ) -> None:
         self.path = str(path)
-        config: dict[str, Any] = {}
+        # DuckDB's progress bar would write to stdout; progress is logged instead.
+        config: dict[str, Any] = {"enable_progress_bar": False}
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
         if threads is not None:
@@ -294,17 +295,35 @@ class Recommender:
             [METHOD_NAMES[method]],
         )
 
-    def evaluate(self, split: Split = "holdout") -> evaluation.EvaluationResult:
+    def evaluate(
+        self,
+        split: Split = "holdout",
+        *,
+        test_fraction: float | None = None,
+        seed: int | None = None,
+        relevance_threshold: float | None = None,
+    ) -> evaluation.EvaluationResult:
         """Hold out part of every user's ratings, retrain on the rest, and score the methods.
 
         ``split`` is 'holdout' (a seeded random 20% per user) or 'temporal' (each user's
         latest 20%). The run is one transaction; results are stored in
         ``eval_predictions`` / ``eval_recommendations`` and read from the
-        ``eval_rating_metrics`` and ``eval_ranking_metrics`` views.
+        ``eval_rating_metrics`` and ``eval_ranking_metrics`` views. ``test_fraction``,
+        ``seed`` and ``relevance_threshold``, when given, replace the stored settings
+        (``recsys_params``) for this and later evaluations.
         """
         self._require_built()
+        if test_fraction is not None and not 0 < test_fraction < 1:
+            raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
         self._begin()
         try:
+            execute(
+                self.con,
+                "update recsys_params set test_fraction = coalesce(?, test_fraction), "
+                "seed = coalesce(?, seed), "
+                "relevance_threshold = coalesce(?, relevance_threshold)",
+                [test_fraction, seed, relevance_threshold],
+            )
             evaluation.run(self.con, split)
             self._commit()
         except BaseException:

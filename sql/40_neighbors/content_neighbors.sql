@@ -2,7 +2,9 @@
 -- similar movies of every movie by content_similarity, materialised by the build.
 -- rank 1 is the most similar; equal similarities are ordered by the smaller
 -- neighbor_id, so the stored top-k is deterministic and its first n rows are the exact
--- top-n for every n <= neighbors_k.
+-- top-n for every n <= neighbors_k. Similarities are compared to 12 decimal places:
+-- sums taken in a different order (parallel aggregation) differ in the last bits, and
+-- that noise must not decide between mathematically equal neighbours.
 create or replace table content_neighbors as
 with ranked as (
     select
@@ -12,7 +14,7 @@ with ranked as (
         s.n_common,
         row_number() over (
             partition by s.movie_id
-            order by s.similarity desc, s.neighbor_id asc
+            order by round(s.similarity, 12) desc, s.neighbor_id asc
         ) as rank
     from content_similarity as s
 )

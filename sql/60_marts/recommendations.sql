@@ -4,7 +4,8 @@
 --   user_based    ranked by user_based_predictions.predicted_rating
 --   item_based    ranked by item_based_scores.score
 --   content_based ranked by content_based_scores.score
--- Equal scores are ordered by the smaller movie_id. Movies the user rated never appear.
+-- Equal scores (to 10 decimal places, so that floating-point noise cannot reorder
+-- mathematically equal scores) are ordered by the smaller movie_id. Movies the user rated never appear.
 create or replace table recommendations as
 with scored as (
     select 'user_based' as method, user_id, movie_id, predicted_rating as score
@@ -24,7 +25,7 @@ ranked as (
         s.score,
         row_number() over (
             partition by s.method, s.user_id
-            order by s.score desc, s.movie_id asc
+            order by round(s.score, 10) desc, s.movie_id asc
         ) as rank
     from scored as s
 )

@@ -1,7 +1,8 @@
 -- recommend_content_based(user_id, n := 10, n_neighbors := 10): the user's top n unrated
--- movies by content-based filtering, one row per movie, ordered by score then
--- movie_id. For each movie i the user rated, take i's n_neighbors most similar movies
--- (content_neighbors, TF-IDF of genres and tags); each one j the user has not rated scores
+-- movies by content-based filtering, one row per movie, ordered by score (to 10
+-- decimal places) then movie_id. For each movie i the user rated, take i's
+-- n_neighbors most similar movies (content_neighbors, TF-IDF of genres and tags);
+-- each one j the user has not rated scores
 --   score(u, j) = sum over those i of r_ui * sim(i, j)
 -- Example: select * from recommend_content_based(1, n := 5);
 create or replace macro recommend_content_based(user_id, n := 10, n_neighbors := 10) as table
@@ -21,5 +22,5 @@ select
     s.score
 from scores as s
 inner join movies as m on m.movie_id = s.movie_id
-order by s.score desc, s.movie_id asc
+order by round(s.score, 10) desc, s.movie_id asc
 limit n;

@@ -1,8 +1,8 @@
 -- recommend_user_based(user_id, n := 10, n_similar_users := 5): the user's top n unrated
 -- movies by user-based collaborative filtering, one row per movie, ordered by
--- predicted_rating then movie_id. With N(u) the n_similar_users most similar other
--- users (user_neighbors), keeping those with similarity > 0, and N_i(u) the ones who
--- rated movie i:
+-- predicted_rating (to 10 decimal places) then movie_id. With N(u) the
+-- n_similar_users most similar other users (user_neighbors), keeping those with
+-- similarity > 0, and N_i(u) the ones who rated movie i:
 --   predicted_rating(u, i) = sum_{v in N_i(u)} sim(u, v) * r_vi / sum_{v in N_i(u)} sim(u, v)
 -- Example: select * from recommend_user_based(1, n := 5);
 create or replace macro recommend_user_based(user_id, n := 10, n_similar_users := 5) as table
@@ -22,5 +22,5 @@ select
     p.predicted_rating
 from predictions as p
 inner join movies as m on m.movie_id = p.movie_id
-order by p.predicted_rating desc, p.movie_id asc
+order by round(p.predicted_rating, 10) desc, p.movie_id asc
 limit n;

@@ -1,5 +1,6 @@
 -- similar_movies(title, n := 10, method := 'content'): the n movies most similar to a
--- movie, one row per neighbour, ordered by similarity_score then movie_id.
+-- movie, one row per neighbour, ordered by similarity_score then movie_id
+-- (the stored neighbour rank).
 -- title is a title exactly as in movies.title or a movie_id. method 'content' uses
 -- content_neighbors (TF-IDF of genres and tags), 'item' uses item_neighbors (cosine of
 -- rating vectors).
@@ -27,4 +28,4 @@ where nb.movie_id = movie_id_of(title)
         end
     )
     and nb.rank <= stored_k_at_least(n)
-order by nb.similarity desc, m.movie_id asc;
+order by nb.rank;

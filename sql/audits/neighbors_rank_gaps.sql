@@ -1,5 +1,6 @@
 -- neighbors_rank_gaps: neighbour lists whose ranks are not 1..n without gaps, or whose
--- order breaks "similarity desc, then smaller neighbor_id" (want: none).
+-- order breaks "similarity desc (to 12 decimal places), then smaller neighbor_id"
+-- (want: none).
 with ranked as (
     select
         'item' as kind, movie_id as id, neighbor_id, similarity, rank,
@@ -25,5 +26,5 @@ with ranked as (
 select kind, id, neighbor_id, similarity, rank
 from ranked
 where rank <> position
-    or similarity > previous_similarity
-    or (similarity = previous_similarity and neighbor_id < previous_neighbor_id);
+    or round(similarity, 12) > round(previous_similarity, 12)
+    or (round(similarity, 12) = round(previous_similarity, 12) and neighbor_id < previous_neighbor_id);
