@@ -139,8 +139,7 @@ class Recommender:
         temp_directory: str | os.PathLike[str] | None = None,
     ) -> None:
         self.path = str(path)
-        # DuckDB's progress bar would write to stdout; progress is logged instead.
-        config: dict[str, Any] = {"enable_progress_bar": False}
+        config: dict[str, Any] = {}
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
         if threads is not None:
@@ -154,6 +153,8 @@ class Recommender:
                 f"no database at {self.path}; build it first: recsys-duck build --db {self.path}"
             )
         self.con = duckdb.connect(self.path, read_only=read_only, config=config)
+        # DuckDB's progress bar would write to stdout; progress is logged instead.
+        execute(self.con, "set enable_progress_bar = false")
         self.read_only = read_only
 
     # -- lifecycle ---------------------------------------------------------------------
