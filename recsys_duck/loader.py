@@ -19,6 +19,10 @@ them, also when blank lines or quoted values spanning lines come first:
 * rows that parse but hold bad values are numbered in scan order (``with
   ordinality``) and mapped to lines by splitting the file into lines and keeping those
   that start a record: not blank, and after an even number of double quotes.
+
+The SQL lives in ``sql/steps/load/``, one file per statement or family of statements
+(``read_raw``, ``stage_<table>``, ``check_<table>``, ``replace_tables``, ``line_map``,
+...); this module only runs them in order and turns what they find into messages.
 """
 
 from __future__ import annotations
@@ -35,310 +39,14 @@ from typing import Any
 import duckdb
 
 from recsys_duck.errors import DataError
-from recsys_duck.sql import execute
+from recsys_duck.sql import execute, run_file, split_statements, step_file
 
 logger = logging.getLogger(__name__)
 
 GROUPLENS_PAGE = "https://grouplens.org/datasets/movielens/"
 
-# The temporary tables the loader creates in the caller's connection, dropped at the end.
-_DROP_SQL = (
-    "drop table if exists _recsys_load_raw",
-    "drop table if exists _recsys_load_reject_errors",
-    "drop table if exists _recsys_load_reject_scans",
-    "drop table if exists _recsys_load_movies",
-    "drop table if exists _recsys_load_ratings",
-    "drop table if exists _recsys_load_tags",
-    "drop table if exists _recsys_load_links",
-    "drop table if exists _recsys_load_problems",
-)
-
-# Every value is read as text (all columns VARCHAR), so that a bad value is reported by
-# the checks below with its line instead of being dropped by a failed cast. Options are
-# explicit: no sniffing. Empty fields become NULL. Rows that do not parse go to the
-# rejects tables (store_rejects) instead of stopping the scan, so all of them are counted.
-_READ_RAW = """
-create or replace temp table _recsys_load_raw as
-select *
-from read_csv(
-    ?,
-    columns = ?,
-    header = true,
-    auto_detect = false,
-    delim = ',',
-    quote = '"',
-    escape = '"',
-    encoding = 'utf-8',
-    strict_mode = true,
-    store_rejects = true,
-    rejects_table = '_recsys_load_reject_errors',
-    rejects_scan = '_recsys_load_reject_scans'
-) with ordinality
-"""
-
-_STAGE_SQL = {
-    "movies": """
-create or replace temp table _recsys_load_movies as
-select
-    ordinality as record_no,
-    "movieId" as movie_id_text,
-    case when regexp_full_match("movieId", ' *[0-9]+ *')
-        then try_cast(trim("movieId") as integer) end as movie_id,
-    title,
-    genres
-from _recsys_load_raw
-""",
-    "ratings": """
-create or replace temp table _recsys_load_ratings as
-select
-    ordinality as record_no,
-    "userId" as user_id_text,
-    "movieId" as movie_id_text,
-    rating as rating_text,
-    "timestamp" as timestamp_text,
-    case when regexp_full_match("userId", ' *[0-9]+ *')
-        then try_cast(trim("userId") as integer) end as user_id,
-    case when regexp_full_match("movieId", ' *[0-9]+ *')
-        then try_cast(trim("movieId") as integer) end as movie_id,
-    try_cast(trim(rating) as double) as rating,
-    case when regexp_full_match("timestamp", ' *[0-9]+ *')
-        then try_cast(trim("timestamp") as bigint) end as epoch_seconds
-from _recsys_load_raw
-""",
-    "tags": """
-create or replace temp table _recsys_load_tags as
-select
-    ordinality as record_no,
-    "userId" as user_id_text,
-    "movieId" as movie_id_text,
-    "timestamp" as timestamp_text,
-    case when regexp_full_match("userId", ' *[0-9]+ *')
-        then try_cast(trim("userId") as integer) end as user_id,
-    case when regexp_full_match("movieId", ' *[0-9]+ *')
-        then try_cast(trim("movieId") as integer) end as movie_id,
-    tag,
-    case when regexp_full_match("timestamp", ' *[0-9]+ *')
-        then try_cast(trim("timestamp") as bigint) end as epoch_seconds
-from _recsys_load_raw
-""",
-    "links": """
-create or replace temp table _recsys_load_links as
-select
-    ordinality as record_no,
-    "movieId" as movie_id_text,
-    "imdbId" as imdb_id_text,
-    "tmdbId" as tmdb_id_text,
-    case when regexp_full_match("movieId", ' *[0-9]+ *')
-        then try_cast(trim("movieId") as integer) end as movie_id,
-    case when regexp_full_match("imdbId", ' *[0-9]+ *') then trim("imdbId") end as imdb_id,
-    case when regexp_full_match("tmdbId", ' *[0-9]+ *')
-        then try_cast(trim("tmdbId") as integer) end as tmdb_id
-from _recsys_load_raw
-""",
-}
-
 # The latest Unix time a TIMESTAMP holds with room to spare: 9999-12-31 23:59:59 UTC.
 _MAX_EPOCH = 253402300799
-
-# One row per (record, problem): record_no, priority (orders the problems of one row),
-# the CSV column, a problem kind, the offending text and, for duplicates, the record_no
-# of the first occurrence. Checks on a row's own values come first, then duplicates,
-# then references to movies that movies.csv lacks.
-_CHECK_SQL = {
-    "movies": """
-create or replace temp table _recsys_load_problems as
-with firsts as (
-    select record_no, movie_id_text,
-        min(record_no) over (partition by movie_id) as first_record_no
-    from _recsys_load_movies
-    where movie_id is not null
-)
-select record_no, 1 as priority, 'movieId' as column_name,
-    case when movie_id_text is null then 'missing' else 'not_whole' end as kind,
-    movie_id_text as value, null::bigint as other_record_no
-from _recsys_load_movies where movie_id is null
-union all
-select record_no, 2, 'title', 'missing', null, null
-from _recsys_load_movies where title is null
-union all
-select record_no, 3, 'genres', 'missing_genres', null, null
-from _recsys_load_movies where genres is null
-union all
-select record_no, 4, 'movieId', 'duplicate_movie', movie_id_text, first_record_no
-from firsts where record_no > first_record_no
-""",
-    "ratings": """
-create or replace temp table _recsys_load_problems as
-with firsts as (
-    select record_no, user_id_text, movie_id_text,
-        min(record_no) over (partition by user_id, movie_id) as first_record_no
-    from _recsys_load_ratings
-    where user_id is not null and movie_id is not null
-)
-select record_no, 1 as priority, 'userId' as column_name,
-    case when user_id_text is null then 'missing' else 'not_whole' end as kind,
-    user_id_text as value, null::bigint as other_record_no
-from _recsys_load_ratings where user_id is null
-union all
-select record_no, 2, 'movieId',
-    case when movie_id_text is null then 'missing' else 'not_whole' end,
-    movie_id_text, null
-from _recsys_load_ratings where movie_id is null
-union all
-select record_no, 3, 'rating',
-    case
-        when rating_text is null then 'missing'
-        when rating is null then 'not_number'
-        when not (rating between 0.5 and 5.0) then 'rating_range'
-        else 'half_star'
-    end,
-    rating_text, null
-from _recsys_load_ratings
-where rating is null or not (rating between 0.5 and 5.0) or rating * 2 <> round(rating * 2)
-union all
-select record_no, 4, 'timestamp',
-    case when timestamp_text is null then 'missing' else 'timestamp' end,
-    timestamp_text, null
-from _recsys_load_ratings where epoch_seconds is null or epoch_seconds > ?
-union all
-select record_no, 5, 'userId,movieId', 'duplicate_rating',
-    user_id_text || ',' || movie_id_text, first_record_no
-from firsts where record_no > first_record_no
-union all
-select r.record_no, 6, 'movieId', 'unknown_movie', r.movie_id_text, null
-from _recsys_load_ratings as r
-anti join _recsys_load_movies as m on m.movie_id = r.movie_id
-where r.movie_id is not null
-""",
-    "tags": """
-create or replace temp table _recsys_load_problems as
-select record_no, 1 as priority, 'userId' as column_name,
-    case when user_id_text is null then 'missing' else 'not_whole' end as kind,
-    user_id_text as value, null::bigint as other_record_no
-from _recsys_load_tags where user_id is null
-union all
-select record_no, 2, 'movieId',
-    case when movie_id_text is null then 'missing' else 'not_whole' end,
-    movie_id_text, null
-from _recsys_load_tags where movie_id is null
-union all
-select record_no, 3, 'tag', 'missing', null, null
-from _recsys_load_tags where tag is null
-union all
-select record_no, 4, 'timestamp',
-    case when timestamp_text is null then 'missing' else 'timestamp' end,
-    timestamp_text, null
-from _recsys_load_tags where epoch_seconds is null or epoch_seconds > ?
-union all
-select t.record_no, 6, 'movieId', 'unknown_movie', t.movie_id_text, null
-from _recsys_load_tags as t
-anti join _recsys_load_movies as m on m.movie_id = t.movie_id
-where t.movie_id is not null
-""",
-    "links": """
-create or replace temp table _recsys_load_problems as
-with firsts as (
-    select record_no, movie_id_text,
-        min(record_no) over (partition by movie_id) as first_record_no
-    from _recsys_load_links
-    where movie_id is not null
-)
-select record_no, 1 as priority, 'movieId' as column_name,
-    case when movie_id_text is null then 'missing' else 'not_whole' end as kind,
-    movie_id_text as value, null::bigint as other_record_no
-from _recsys_load_links where movie_id is null
-union all
-select record_no, 2, 'imdbId',
-    case when imdb_id_text is null then 'missing' else 'imdb' end,
-    imdb_id_text, null
-from _recsys_load_links where imdb_id is null
-union all
-select record_no, 3, 'tmdbId', 'not_whole', tmdb_id_text, null
-from _recsys_load_links where tmdb_id_text is not null and tmdb_id is null
-union all
-select record_no, 4, 'movieId', 'duplicate_movie', movie_id_text, first_record_no
-from firsts where record_no > first_record_no
-union all
-select l.record_no, 6, 'movieId', 'unknown_movie', l.movie_id_text, null
-from _recsys_load_links as l
-anti join _recsys_load_movies as m on m.movie_id = l.movie_id
-where l.movie_id is not null
-""",
-}
-
-# Replacing the tables' contents, once every file has passed. Rows go in in file order.
-# year: the title's trailing "(YYYY)", trailing spaces allowed. Unix seconds become a
-# TIMESTAMP in UTC: make_timestamp takes microseconds and involves no time zone.
-_REPLACE_SQL = (
-    "delete from movies",
-    "delete from ratings",
-    "delete from tags",
-    "delete from links",
-    r"""
-insert into movies (movie_id, title, genres, year)
-select movie_id, title, genres,
-    cast(nullif(regexp_extract(title, '\((\d{4})\)\s*$', 1), '') as integer) as year
-from _recsys_load_movies
-order by record_no
-""",
-    """
-insert into ratings (user_id, movie_id, rating, rated_at)
-select user_id, movie_id, rating, make_timestamp(epoch_seconds * 1000000) as rated_at
-from _recsys_load_ratings
-order by record_no
-""",
-    """
-insert into tags (user_id, movie_id, tag, tagged_at)
-select user_id, movie_id, tag, make_timestamp(epoch_seconds * 1000000) as tagged_at
-from _recsys_load_tags
-order by record_no
-""",
-    """
-insert into links (movie_id, imdb_id, tmdb_id)
-select movie_id, imdb_id, tmdb_id
-from _recsys_load_links
-order by record_no
-""",
-)
-
-# Physical line of each data record, for the records asked for: the file split into
-# lines ('\r\n', '\n' or '\r'); a line starts a record when it is not blank and an even
-# number of double quotes precede it (so it does not continue a quoted value). The
-# plain map ignores quotes; it serves if stray quotes upset the first. Both also return
-# their number of records, to check them against the scan.
-_LINE_MAP_SQL = """
-with src as (
-    select string_split_regex(content, '\\r\\n|\\r|\\n') as parts from read_text($path)
-),
-lines as (
-    select unnest(parts) as text, generate_subscripts(parts, 1) as line_no from src
-),
-counted as (
-    select line_no, text,
-        coalesce(sum(length(text) - length(replace(text, '"', ''))) over (
-            order by line_no rows between unbounded preceding and 1 preceding
-        ), 0) as quotes_before
-    from lines
-),
-quoted_map as (
-    select 'quoted' as map_name, line_no, row_number() over (order by line_no) as record_no
-    from counted
-    where line_no > 1 and text <> '' and quotes_before % 2 = 0
-),
-plain_map as (
-    select 'plain' as map_name, line_no, row_number() over (order by line_no) as record_no
-    from counted
-    where line_no > 1 and text <> ''
-),
-both_maps as (
-    select * from quoted_map
-    union all
-    select * from plain_map
-)
-select map_name, count(*) over (partition by map_name) as n_records, record_no, line_no
-from both_maps
-qualify list_contains($records, record_no)
-"""
 
 
 @dataclass(frozen=True)
@@ -404,8 +112,7 @@ def load_movielens(
     try:
         for spec in _FILES:
             counts[spec.table] = _stage(con, folder / spec.name, spec)
-        for statement in _REPLACE_SQL:
-            execute(con, statement)
+        run_file(con, _step("replace_tables"))
     finally:
         _drop_temporaries(con)
     logger.info(
@@ -427,7 +134,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
                 path=str(path),
             )
         logger.info("%s not found: table %s stays empty", path, spec.table)
-        execute(con, _EMPTY_STAGE_SQL[spec.table])
+        run_file(con, _step(f"stage_{spec.table}_empty"))
         return 0
     header = _read_header(path, spec)
     # Read every column the header names; extra columns get placeholder names.
@@ -436,10 +143,9 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
         for i, name in enumerate(header)
     }
     # DuckDB appends to existing rejects tables; start each file with fresh ones.
-    execute(con, "drop table if exists _recsys_load_reject_errors")
-    execute(con, "drop table if exists _recsys_load_reject_scans")
+    run_file(con, _step("drop_rejects"))
     try:
-        execute(con, _READ_RAW, [str(path), columns])
+        run_file(con, _step("read_raw"), {"path": str(path), "columns": columns})
     except duckdb.Error as exc:
         reason = str(exc).strip().splitlines()[0]
         raise DataError(
@@ -449,8 +155,8 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
             path=str(path),
         ) from exc
     _check_rejects(con, path, len(header))
-    execute(con, _STAGE_SQL[spec.table])
-    (n_rows,) = _one(con, "select count(*) from _recsys_load_raw")
+    run_file(con, _step(f"stage_{spec.table}"))
+    (n_rows,) = _one(con, "count_raw")
     if n_rows == 0 and spec.required:
         raise DataError(
             f"{spec.name} has a header but no rows; it needs one line per "
@@ -458,35 +164,33 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
             path=str(path),
             line=2,
         )
-    params = [_MAX_EPOCH] if spec.table in ("ratings", "tags") else None
-    execute(con, _CHECK_SQL[spec.table], params)
+    run_file(con, _step(f"check_{spec.table}"), {"max_epoch": _MAX_EPOCH})
     _check_problems(con, path, spec, int(n_rows))
     logger.debug("%s: %d rows pass every check", path, n_rows)
     return int(n_rows)
 
 
-_EMPTY_STAGE_SQL = {
-    "tags": """
-create or replace temp table _recsys_load_tags as
-select null::integer as user_id, null::integer as movie_id, null::varchar as tag,
-    null::bigint as epoch_seconds, null::bigint as record_no
-where false
-""",
-    "links": """
-create or replace temp table _recsys_load_links as
-select null::integer as movie_id, null::varchar as imdb_id, null::integer as tmdb_id,
-    null::bigint as record_no
-where false
-""",
-}
+def _step(name: str) -> Path:
+    """The loader's step file ``sql/steps/load/<name>.sql``."""
+    return step_file(f"load/{name}")
 
 
-def _one(
-    con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | None = None
-) -> tuple[Any, ...]:
-    row = execute(con, statement, params).fetchone()
-    if row is None:  # pragma: no cover - aggregate queries always return a row
-        raise RuntimeError(f"no row from {statement!r}")
+def _query(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Run the single query of step file ``load/<name>.sql``; fetch its rows from the result."""
+    path = _step(name)
+    statements = list(split_statements(path.read_text(encoding="utf-8")))
+    if len(statements) != 1:  # pragma: no cover - guards against editing mistakes
+        raise RuntimeError(f"{path} must hold exactly one query, found {len(statements)}")
+    return execute(con, statements[0], params)
+
+
+def _one(con: duckdb.DuckDBPyConnection, name: str) -> tuple[Any, ...]:
+    """The one row of step query ``load/<name>.sql`` (a count, or the first offender)."""
+    row = _query(con, name).fetchone()
+    if row is None:  # pragma: no cover - callers ask for it only when a row exists
+        raise RuntimeError(f"no row from step load/{name}")
     return tuple(row)
 
 
@@ -567,21 +271,10 @@ _REJECT_ADVICE = {
 
 def _check_rejects(con: duckdb.DuckDBPyConnection, path: Path, n_columns: int) -> None:
     """Raise for the first row the CSV reader rejected (wrong shape, quotes, encoding)."""
-    (n_bad,) = _one(
-        con,
-        "select count(distinct line) from _recsys_load_reject_errors",
-    )
+    (n_bad,) = _one(con, "count_rejects")
     if n_bad == 0:
         return
-    first = _one(
-        con,
-        """
-        select byte_position, column_name, error_type, error_message
-        from _recsys_load_reject_errors
-        order by byte_position, column_idx
-        limit 1
-        """,
-    )
+    first = _one(con, "first_reject")
     byte_position, column_name, error_type, error_message = first
     line = _line_at_byte(path, int(byte_position), strip_newline=error_type == "MISSING COLUMNS")
     advice = _REJECT_ADVICE.get(error_type, f"{error_message}; fix or delete the row").format(
@@ -614,27 +307,11 @@ def _bad_rows(n: int) -> str:
 
 def _check_problems(con: duckdb.DuckDBPyConnection, path: Path, spec: _File, n_rows: int) -> None:
     """Raise for the first row in file order whose values break a rule."""
-    (n_bad,) = _one(con, "select count(distinct record_no) from _recsys_load_problems")
+    (n_bad,) = _one(con, "count_problems")
     if n_bad == 0:
         return
-    record_no, column_name, kind, value, other_record_no = _one(
-        con,
-        """
-        select record_no, column_name, kind, value, other_record_no
-        from _recsys_load_problems
-        order by record_no, priority
-        limit 1
-        """,
-    )
-    breakdown = execute(
-        con,
-        """
-        select kind, count(distinct record_no) as n_rows
-        from _recsys_load_problems
-        group by kind
-        order by n_rows desc, kind
-        """,
-    ).fetchall()
+    record_no, column_name, kind, value, other_record_no = _one(con, "first_problem")
+    breakdown = _query(con, "problem_breakdown").fetchall()
     records = [int(record_no)] + ([int(other_record_no)] if other_record_no is not None else [])
     lines = _lines_of_records(con, path, records, n_rows)
     line = lines[int(record_no)]
@@ -653,7 +330,8 @@ def _lines_of_records(
     con: duckdb.DuckDBPyConnection, path: Path, records: Sequence[int], n_rows: int
 ) -> dict[int, int]:
     """Physical line numbers of the given data records (record 1 is the first row)."""
-    rows = execute(con, _LINE_MAP_SQL, {"path": str(path), "records": list(records)}).fetchall()
+    params = {"path": str(path), "records": list(records)}
+    rows = _query(con, "line_map", params).fetchall()
     for map_name in ("quoted", "plain"):
         found = {int(r): int(ln) for m, n, r, ln in rows if m == map_name and n == n_rows}
         if len(found) == len(set(records)):
@@ -731,7 +409,6 @@ def _problem_message(
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the loader's temporary tables; after a failed statement the caller's rollback does."""
     try:
-        for statement in _DROP_SQL:
-            execute(con, statement)
+        run_file(con, _step("drop_temporaries"))
     except duckdb.Error:
         logger.debug("temporary tables left for the caller's rollback to drop")

@@ -136,7 +136,8 @@ def run_file(
     """
     logger.debug("running %s", path.name)
     for statement in split_statements(path.read_text(encoding="utf-8")):
-        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", statement)}
+        code = _strip_comments(statement)
+        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", code)}
         execute(con, statement, used or None)
 
 

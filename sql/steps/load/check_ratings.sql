@@ -1,0 +1,47 @@
+-- _recsys_load_problems for ratings.csv: one row per (record, problem) of
+-- _recsys_load_ratings, empty when the file passes. Columns: record_no, priority (orders
+-- the problems of one row), the CSV column, a problem kind, the offending text and,
+-- for duplicates, the record_no of the first occurrence. Checks on a row's own values
+-- come first, then duplicates, then references to movies that movies.csv lacks. Run
+-- with $max_epoch bound: the latest Unix time accepted as a timestamp.
+create or replace temp table _recsys_load_problems as
+with firsts as (
+    select record_no, user_id_text, movie_id_text,
+        min(record_no) over (partition by user_id, movie_id) as first_record_no
+    from _recsys_load_ratings
+    where user_id is not null and movie_id is not null
+)
+select record_no, 1 as priority, 'userId' as column_name,
+    case when user_id_text is null then 'missing' else 'not_whole' end as kind,
+    user_id_text as value, null::bigint as other_record_no
+from _recsys_load_ratings where user_id is null
+union all
+select record_no, 2, 'movieId',
+    case when movie_id_text is null then 'missing' else 'not_whole' end,
+    movie_id_text, null
+from _recsys_load_ratings where movie_id is null
+union all
+select record_no, 3, 'rating',
+    case
+        when rating_text is null then 'missing'
+        when rating is null then 'not_number'
+        when not (rating between 0.5 and 5.0) then 'rating_range'
+        else 'half_star'
+    end,
+    rating_text, null
+from _recsys_load_ratings
+where rating is null or not (rating between 0.5 and 5.0) or rating * 2 <> round(rating * 2)
+union all
+select record_no, 4, 'timestamp',
+    case when timestamp_text is null then 'missing' else 'timestamp' end,
+    timestamp_text, null
+from _recsys_load_ratings where epoch_seconds is null or epoch_seconds > $max_epoch
+union all
+select record_no, 5, 'userId,movieId', 'duplicate_rating',
+    user_id_text || ',' || movie_id_text, first_record_no
+from firsts where record_no > first_record_no
+union all
+select r.record_no, 6, 'movieId', 'unknown_movie', r.movie_id_text, null
+from _recsys_load_ratings as r
+anti join _recsys_load_movies as m on m.movie_id = r.movie_id
+where r.movie_id is not null;
