@@ -5,14 +5,21 @@
 -- one j the user has not rated scores
 --   score(u, j) = sum over those i of r_ui * sim(i, j)
 -- Example: select * from recommend_item_based(1, n := 5);
-create or replace macro recommend_item_based(user_id, n := 10, n_neighbors := 10) as table
-with scores as (
+create or replace macro recommend_item_based(target_user_id, n := 10, n_neighbors := 10) as table
+with checked as (
+    -- Raises for an unknown user or too many neighbours; kept out of the filter below
+    -- so that the user filter is a constant DuckDB pushes into the scan.
+    select
+        user_id_of(target_user_id) as checked_user_id,
+        stored_k_at_least(n_neighbors) as checked_k
+),
+scores as (
     select
         c.movie_id,
         sum(c.rating * c.similarity) as score
     from item_based_candidates as c
-    where c.user_id = user_id_of(user_id)
-        and c.neighbor_rank <= stored_k_at_least(n_neighbors)
+    where c.user_id = target_user_id
+        and c.neighbor_rank <= n_neighbors
     group by c.movie_id
 )
 select
@@ -20,7 +27,10 @@ select
     m.title,
     m.genres,
     s.score
-from scores as s
+from checked as k
+inner join scores as s on s.score is not null
 inner join movies as m on m.movie_id = s.movie_id
+where k.checked_user_id is not null
+    and k.checked_k is not null
 order by round(s.score, 10) desc, s.movie_id asc
 limit n;

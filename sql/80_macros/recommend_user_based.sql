@@ -5,14 +5,21 @@
 -- similarity > 0, and N_i(u) the ones who rated movie i:
 --   predicted_rating(u, i) = sum_{v in N_i(u)} sim(u, v) * r_vi / sum_{v in N_i(u)} sim(u, v)
 -- Example: select * from recommend_user_based(1, n := 5);
-create or replace macro recommend_user_based(user_id, n := 10, n_similar_users := 5) as table
-with predictions as (
+create or replace macro recommend_user_based(target_user_id, n := 10, n_similar_users := 5) as table
+with checked as (
+    -- Raises for an unknown user or too many neighbours. Kept out of the filter below so
+    -- that the user filter is a constant DuckDB pushes into the scan (2 s -> 10 ms).
+    select
+        user_id_of(target_user_id) as checked_user_id,
+        stored_k_at_least(n_similar_users) as checked_k
+),
+predictions as (
     select
         c.movie_id,
         sum(c.similarity * c.rating) / nullif(sum(c.similarity), 0) as predicted_rating
     from user_based_candidates as c
-    where c.user_id = user_id_of(user_id)
-        and c.neighbor_rank <= stored_k_at_least(n_similar_users)
+    where c.user_id = target_user_id
+        and c.neighbor_rank <= n_similar_users
     group by c.movie_id
 )
 select
@@ -20,7 +27,10 @@ select
     m.title,
     m.genres,
     p.predicted_rating
-from predictions as p
+from checked as k
+inner join predictions as p on p.predicted_rating is not null
 inner join movies as m on m.movie_id = p.movie_id
+where k.checked_user_id is not null
+    and k.checked_k is not null
 order by round(p.predicted_rating, 10) desc, p.movie_id asc
 limit n;
