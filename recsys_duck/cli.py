@@ -47,7 +47,9 @@ def _emit(frame: pd.DataFrame, fmt: str | None) -> None:
     elif frame.empty:
         click.echo("(no rows)")
     else:
-        with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        with pd.option_context(
+            "display.max_colwidth", 60, "display.width", 200, "display.precision", 6
+        ):
             click.echo(frame.to_string(index=False))
 
 
