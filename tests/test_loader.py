@@ -4,7 +4,6 @@ ml-latest-small (its row counts, and line numbers of errors planted in copies of
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -16,9 +15,9 @@ import pytest
 from recsys_duck.errors import DataError
 from recsys_duck.loader import load_movielens
 from recsys_duck.sql import apply_layers
+from tests.conftest import require_ml_small
 
 # The shared data folder sits beside the checkout: /work/shared next to /work/main.
-ML_SMALL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ml-latest-small"
 
 SNAPSHOT_SQL = {
     "movies": "select * from movies order by all",
@@ -95,16 +94,6 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]
 def temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute("select table_name from duckdb_tables() where temporary").fetchall()
     return [name for (name,) in rows]
-
-
-def require_ml_small() -> Path:
-    """The real ml-latest-small; a missing folder fails under CI=true and skips elsewhere."""
-    if (ML_SMALL / "ratings.csv").is_file():
-        return ML_SMALL
-    message = f"MovieLens ml-latest-small not found at {ML_SMALL}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + " (CI must provide ../shared/data/ml-latest-small)")
-    pytest.skip(message)
 
 
 # --- good input -------------------------------------------------------------------------
