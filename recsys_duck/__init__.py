@@ -13,6 +13,7 @@ from recsys_duck.errors import (
 )
 from recsys_duck.metrics import mae, ndcg_at_k, precision_at_k, recall_at_k, rmse
 from recsys_duck.recommender import BuildParams, BuildReport, Recommender
+from recsys_duck.storage import readonly_connect_args
 
 __all__ = [
     "BuildParams",
@@ -27,6 +28,7 @@ __all__ = [
     "ndcg_at_k",
     "precision_at_k",
     "recall_at_k",
+    "readonly_connect_args",
     "rmse",
 ]
 __version__ = "0.1.0"

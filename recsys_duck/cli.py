@@ -19,6 +19,7 @@ import pandas as pd
 
 from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import RecsysError
+from recsys_duck.publish import publish
 from recsys_duck.recommender import BuildParams, Recommender
 
 DEFAULT_DB = Path("data") / "recsys.duckdb"
@@ -54,6 +55,8 @@ def _emit(frame: pd.DataFrame, fmt: str | None) -> None:
 
 
 def _open(ctx: click.Context, *, read_only: bool = True) -> Recommender:
+    """Open the --db file; read-only connections are hardened (no file or network access,
+    configuration locked), as the query verbs, ``sql`` included, run what users type."""
     settings: _Settings = ctx.obj
     return Recommender(settings.db, read_only=read_only)
 
@@ -277,7 +280,8 @@ def evaluate(
 @_output_options
 @click.pass_context
 def sql_command(ctx: click.Context, query: str, fmt: str | None) -> None:
-    """Run any SQL against the database (read-only).
+    """Run any SQL against the database, read-only: a query can read the database's
+    tables, views and macros but no other file (read_csv, COPY, ATTACH and INSTALL fail).
 
     \b
     Example:
@@ -285,6 +289,54 @@ def sql_command(ctx: click.Context, query: str, fmt: str | None) -> None:
     """
     with _open(ctx) as rec:
         _emit(rec.sql(query), fmt)
+
+
+@cli.command("publish")
+@click.option(
+    "--postgres",
+    "postgres_url",
+    required=True,
+    metavar="URL",
+    help="libpq URL of the PostgreSQL database: postgresql://user@host:5432/dbname "
+    "(password from PGPASSWORD or ~/.pgpass, or user:password@ in the URL).",
+)
+@click.option(
+    "--schema", default="recsys", show_default=True, help="The schema to (re)place the tables in."
+)
+@click.option(
+    "--grant-readonly",
+    "grant_readonly",
+    default=None,
+    metavar="ROLE",
+    help="An existing role, not a superuser, to get USAGE on the schema and SELECT on "
+    "its tables (it keeps them on later publishes).",
+)
+@_output_options
+@click.pass_context
+def publish_command(
+    ctx: click.Context,
+    postgres_url: str,
+    schema: str,
+    grant_readonly: str | None,
+    fmt: str | None,
+) -> None:
+    """Copy the analyst-facing tables (movies, statistics, neighbours, recommendations,
+    evaluation results) into a PostgreSQL schema for BI tools, replacing the previous
+    publication atomically: readers see the old tables or the new ones, never a mix, and
+    a failure leaves the old ones. Needs pip install 'recsys-duck[bi]'.
+
+    \b
+    Example:
+        PGPASSWORD=... recsys-duck publish \\
+            --postgres postgresql://publisher@127.0.0.1:5432/bi --grant-readonly analyst
+    """
+    settings: _Settings = ctx.obj
+    report = publish(settings.db, postgres_url, schema=schema, grant_readonly=grant_readonly)
+    summary = pd.DataFrame({"table": list(report.rows), "rows": list(report.rows.values())})
+    logging.getLogger(__name__).info(
+        "published %d tables to schema %s in %.1f s", len(report.rows), schema, report.total_seconds
+    )
+    _emit(summary, fmt)
 
 
 @cli.command()

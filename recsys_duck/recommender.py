@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -23,10 +24,18 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from recsys_duck import content, evaluation
+from recsys_duck import content, evaluation, storage
 from recsys_duck.errors import NotBuiltError, NotFoundError, RecsysError
 from recsys_duck.loader import load_movielens
-from recsys_duck.sql import apply_layers, audit_files, execute, layers, split_statements
+from recsys_duck.sql import (
+    apply_layers,
+    audit_files,
+    execute,
+    layers,
+    run_file,
+    split_statements,
+    step_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +63,9 @@ insert into recsys_params (
     relevance_threshold, test_fraction, seed
 ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+
+# The raw tables a rebuild without new data carries over (sql/steps/copy_raw_tables.sql).
+_RAW_TABLES = ("movies", "ratings", "tags", "links")
 
 # Messages raised by the lookup macros (sql/80_macros/lookups.sql) that mean "not found".
 _NOT_FOUND_PREFIXES = ("unknown user_id", "no movie titled", "the title ")
@@ -127,6 +139,16 @@ class Recommender:
 
     ``memory_limit`` (e.g. ``"8GB"``) and ``threads`` are passed to DuckDB; past the
     memory limit DuckDB spills to ``temp_directory``.
+
+    A database file is never written in place, so that other processes can read it
+    while it is rebuilt: ``build`` and ``evaluate`` write a temporary copy beside it and
+    atomically replace the file (see :mod:`recsys_duck.storage`), and ``self.con`` is a
+    read-only connection to the current file, reopened after each replacement. Write
+    your own tables into a database of your own and ``ATTACH`` this one read-only.
+
+    With ``read_only=True`` (as the command line opens it for queries) the connection is
+    also hardened: no file or network access, no extension installs or loads, and the
+    configuration locked. ``:memory:`` databases are read and written in place.
     """
 
     def __init__(
@@ -139,23 +161,38 @@ class Recommender:
         temp_directory: str | os.PathLike[str] | None = None,
     ) -> None:
         self.path = str(path)
-        config: dict[str, Any] = {}
-        if memory_limit is not None:
-            config["memory_limit"] = memory_limit
-        if threads is not None:
-            config["threads"] = threads
-        if temp_directory is not None:
-            config["temp_directory"] = str(temp_directory)
-        if self.path != ":memory:" and not read_only:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        if read_only and self.path != ":memory:" and not Path(self.path).exists():
-            raise NotBuiltError(
-                f"no database at {self.path}; build it first: recsys-duck build --db {self.path}"
-            )
-        self.con = duckdb.connect(self.path, read_only=read_only, config=config)
-        # DuckDB's progress bar would write to stdout; progress is logged instead.
-        execute(self.con, "set enable_progress_bar = false")
         self.read_only = read_only
+        self._config: dict[str, Any] = {}
+        if memory_limit is not None:
+            self._config["memory_limit"] = memory_limit
+        if threads is not None:
+            self._config["threads"] = threads
+        if temp_directory is not None:
+            self._config["temp_directory"] = str(temp_directory)
+        if not self.in_memory and not Path(self.path).exists():
+            if read_only:
+                raise NotBuiltError(
+                    f"no database at {self.path}; build it first: "
+                    f"recsys-duck build --db {self.path}"
+                )
+            # An empty database, created atomically like every other write.
+            with storage.write_through(self.path, purpose="create", copy=False):
+                pass
+        self.con = self._connect()
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the database is ``:memory:`` (written in place) rather than a file."""
+        return self.path == ":memory:"
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open ``self.path``: in place for ``:memory:``, read-only for a file."""
+        return storage.connect(
+            self.path,
+            read_only=self.read_only or not self.in_memory,
+            harden=self.read_only,
+            config=self._config,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -185,37 +222,63 @@ class Recommender:
         The whole build is one transaction: if any step fails, the database is left
         exactly as it was. Without ``data_dir`` the ratings already in the database are
         rebuilt upon.
+
+        A database file is rebuilt into a new temporary file that then atomically
+        replaces it (readers of the old file keep their snapshot). Only the raw tables
+        (movies, ratings, tags, links) are carried over, so evaluation results, which
+        describe the old models, are dropped: run ``evaluate`` again.
         """
         params = params or BuildParams()
         params.check()
         report = BuildReport()
-        self._begin()
-        try:
-            self._timed(report, "create tables", lambda: apply_layers(self.con, ["00_tables"]))
-            execute(self.con, "delete from recsys_params")
-            execute(self.con, _INSERT_PARAMS, params.values())
-            if data_dir is not None:
-                report.rows = self._timed(
-                    report, "load", lambda: load_movielens(self.con, Path(data_dir))
-                )
-            (n_ratings,) = execute(self.con, "select count(*) from ratings").fetchone() or (0,)
-            if n_ratings == 0:
-                raise NotBuiltError(
-                    "there are no ratings to build on; pass the MovieLens folder, e.g. "
-                    "recsys-duck build --data data/ml-latest-small"
-                )
-            report.vocabulary = self._timed(
-                report, "tf-idf", lambda: content.build_movie_terms(self.con)
-            )
-            for layer in layers():
-                if layer != "00_tables":
-                    self._timed(report, layer, lambda layer=layer: apply_layers(self.con, [layer]))
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
+        with self._writing("build", fresh=True) as con:
+            self._build(con, data_dir, params, report)
         logger.info("build finished in %.1f s", report.total_seconds)
         return report
+
+    def _build(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        data_dir: str | os.PathLike[str] | None,
+        params: BuildParams,
+        report: BuildReport,
+    ) -> None:
+        """Run every step of a build on ``con``, in one transaction."""
+        carry_over = data_dir is None and not self.in_memory
+        if carry_over:
+            # ATTACH takes no bound parameters; the path is quoted as a string literal.
+            execute(con, f"attach {storage.string_literal(self.path)} as previous (read_only)")
+        try:
+            _begin(con)
+            try:
+                self._timed(report, "create tables", lambda: apply_layers(con, ["00_tables"]))
+                execute(con, "delete from recsys_params")
+                execute(con, _INSERT_PARAMS, params.values())
+                if data_dir is not None:
+                    report.rows = self._timed(
+                        report, "load", lambda: load_movielens(con, Path(data_dir))
+                    )
+                elif carry_over and _has_raw_tables(con, "previous"):
+                    self._timed(report, "copy", lambda: run_file(con, step_file("copy_raw_tables")))
+                (n_ratings,) = execute(con, "select count(*) from ratings").fetchone() or (0,)
+                if n_ratings == 0:
+                    raise NotBuiltError(
+                        "there are no ratings to build on; pass the MovieLens folder, e.g. "
+                        "recsys-duck build --data data/ml-latest-small"
+                    )
+                report.vocabulary = self._timed(
+                    report, "tf-idf", lambda: content.build_movie_terms(con)
+                )
+                for layer in layers():
+                    if layer != "00_tables":
+                        self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
+                _commit(con)
+            except BaseException:
+                _rollback(con)
+                raise
+        finally:
+            if carry_over:
+                execute(con, "detach database if exists previous")
 
     def _timed(self, report: BuildReport, step: str, fn: Any) -> Any:
         logger.info("build: %s ...", step)
@@ -225,17 +288,34 @@ class Recommender:
         logger.info("build: %s done in %.2f s", step, report.seconds[step])
         return result
 
-    def _begin(self) -> None:
-        execute(self.con, "begin transaction")
+    @contextmanager
+    def _writing(self, purpose: str, *, fresh: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection for ``build`` (``purpose``) or ``evaluate``.
 
-    def _commit(self) -> None:
-        execute(self.con, "commit")
-
-    def _rollback(self) -> None:
+        ``:memory:`` is written in place. A file is written through a temporary file
+        (empty if ``fresh``, else a copy of the file) that atomically replaces it when
+        the block ends without error; ``self.con`` is closed meanwhile and then reopened
+        on the new file. On error the temporary file is removed and the file is left as
+        it was. Refused while another connection of this process has the file open, as
+        that connection would pin DuckDB's instance of the old file.
+        """
+        if self.read_only:
+            raise RecsysError(
+                f"{self.path} was opened read-only; open it with "
+                f"Recommender({self.path!r}) to {purpose} it"
+            )
+        if self.in_memory:
+            yield self.con
+            return
+        self.con.close()
         try:
-            execute(self.con, "rollback")
-        except duckdb.Error:  # the failure may already have ended the transaction
-            logger.debug("rollback after failure: no transaction was open")
+            storage.check_not_open(self.path)
+            with storage.write_through(
+                self.path, purpose=purpose, copy=not fresh, config=self._config
+            ) as con:
+                yield con
+        finally:
+            self.con = self._connect()
 
     # -- queries -----------------------------------------------------------------------
 
@@ -316,21 +396,22 @@ class Recommender:
         self._require_built()
         if test_fraction is not None and not 0 < test_fraction < 1:
             raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
-        self._begin()
-        try:
-            execute(
-                self.con,
-                "update recsys_params set test_fraction = coalesce(?, test_fraction), "
-                "seed = coalesce(?, seed), "
-                "relevance_threshold = coalesce(?, relevance_threshold)",
-                [test_fraction, seed, relevance_threshold],
-            )
-            evaluation.run(self.con, split)
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
-        evaluation.cleanup(self.con)
+        with self._writing("evaluate", fresh=False) as con:
+            _begin(con)
+            try:
+                execute(
+                    con,
+                    "update recsys_params set test_fraction = coalesce(?, test_fraction), "
+                    "seed = coalesce(?, seed), "
+                    "relevance_threshold = coalesce(?, relevance_threshold)",
+                    [test_fraction, seed, relevance_threshold],
+                )
+                evaluation.run(con, split)
+                _commit(con)
+            except BaseException:
+                _rollback(con)
+                raise
+            evaluation.cleanup(con)
         return evaluation.results(self.con, split)
 
     def audit(self) -> dict[str, pd.DataFrame]:
@@ -367,6 +448,32 @@ class Recommender:
             if "does not exist" in str(exc):
                 self._require_built()
             raise
+
+
+def _begin(con: duckdb.DuckDBPyConnection) -> None:
+    execute(con, "begin transaction")
+
+
+def _commit(con: duckdb.DuckDBPyConnection) -> None:
+    execute(con, "commit")
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        execute(con, "rollback")
+    except duckdb.Error:  # the failure may already have ended the transaction
+        logger.debug("rollback after failure: no transaction was open")
+
+
+def _has_raw_tables(con: duckdb.DuckDBPyConnection, database: str) -> bool:
+    """Whether ``database`` holds every raw table (a never-built file holds none)."""
+    (found,) = execute(
+        con,
+        "select count(*) from duckdb_tables() "
+        "where database_name = ? and schema_name = 'main' and list_contains(?, table_name)",
+        [database, list(_RAW_TABLES)],
+    ).fetchone() or (0,)
+    return bool(found == len(_RAW_TABLES))
 
 
 def _translate(exc: duckdb.Error) -> RecsysError:

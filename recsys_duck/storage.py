@@ -1,0 +1,274 @@
+"""How the database file is opened and written, so that readers are never broken.
+
+Two rules, each for people other than the process that builds the file:
+
+* **Readers get hardened connections.** A read-only connection that the project opens
+  for someone else (the command line's ``stats`` / ``similar`` / ``recommend`` /
+  ``sql`` verbs, ``Recommender(path, read_only=True)``, and BI tools through
+  :func:`readonly_connect_args`) cannot touch the file system or the network: external
+  access is disabled (no ``read_csv('/etc/passwd')``, ``read_text``, ``COPY ... TO``,
+  ``ATTACH``, ``INSTALL``), known extensions are neither installed nor loaded
+  automatically, and the configuration is then locked so no ``SET`` or ``RESET`` can
+  undo any of it. Views, tables and macros need none of that.
+
+* **Writers never write in place.** :func:`write_through` builds the new database in a
+  temporary file beside the old one (``.recsys.duckdb.build-<random>``), checkpoints and
+  closes it so no WAL is left, and ``os.replace``-s it over the old file. A reader that
+  has the old file open keeps reading the old inode (a consistent snapshot, kept alive
+  by POSIX until it is closed); the next connection opens the new file. DuckDB's own
+  lock would not allow this in place: a reader holds a shared lock on the file and a
+  writer opening it read-write needs an exclusive one. Writers are serialised by an
+  advisory lock on a sidecar file (``.recsys.duckdb.lock``), so two builds, or a build
+  and an evaluation, cannot lose each other's work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+
+from recsys_duck.errors import RecsysError
+from recsys_duck.sql import execute
+
+logger = logging.getLogger(__name__)
+
+#: DuckDB settings that keep a connection away from everything but its database file.
+#: DuckDB itself refuses to turn external access or community extensions back on while
+#: it runs, but not extension autoloading: ``lock_configuration``, set last, forbids
+#: every later ``SET`` / ``RESET``.
+HARDENING: Final[Mapping[str, bool]] = {
+    # read_csv, read_text, glob, COPY TO/FROM, ATTACH, EXPORT DATABASE, INSTALL, LOAD
+    # of extension files, persistent secrets, and Python replacement scans.
+    "enable_external_access": False,
+    # a query naming a function of a known extension must not fetch or load it
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+#: What a temporary database file is for; also the part of its name after the target's.
+_PURPOSES = ("create", "build", "evaluate")
+
+
+def readonly_connect_args() -> dict[str, Any]:
+    """Keyword arguments that open the database file read-only and hardened.
+
+    For SQLAlchemy with the ``duckdb-sqlalchemy`` dialect::
+
+        engine = sqlalchemy.create_engine(
+            "duckdb:///data/recsys.duckdb",
+            connect_args=recsys_duck.readonly_connect_args(),
+            poolclass=sqlalchemy.pool.NullPool,
+        )
+
+    and for plain DuckDB, ``duckdb.connect("data/recsys.duckdb",
+    **readonly_connect_args())``. The configuration is locked at connect time, so the
+    connection cannot change any setting afterwards (not even the progress bar). Use a
+    ``NullPool`` (or recycle pooled connections): a connection kept open keeps reading
+    the snapshot it opened, and only a new connection sees a rebuilt file. Within one
+    process DuckDB shares one instance per file, so a connection opened while another
+    to the same file is open joins that instance and its snapshot (duckdb/duckdb#15912).
+    """
+    return {"read_only": True, "config": {**HARDENING, "lock_configuration": True}}
+
+
+def connect(
+    path: str,
+    *,
+    read_only: bool = False,
+    harden: bool = False,
+    config: Mapping[str, Any] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` (a file or ``:memory:``) with DuckDB's progress bar off.
+
+    With ``harden``, the :data:`HARDENING` settings are applied at connect time and the
+    configuration is locked once the progress bar is off (it is a per-connection
+    setting that DuckDB refuses as connect-time configuration).
+    """
+    settings = dict(config or {})
+    if harden:
+        settings.update(HARDENING)
+    con = duckdb.connect(path, read_only=read_only, config=settings)
+    try:
+        (locked,) = execute(con, "select current_setting('lock_configuration')").fetchone() or (
+            False,
+        )
+        if locked:
+            # DuckDB hands out one database instance per file and process: another
+            # connection of this process has already hardened and locked it.
+            _check_hardened(con, path)
+        else:
+            # DuckDB's progress bar would write to stdout; progress is logged instead.
+            execute(con, "set enable_progress_bar = false")
+            if harden:
+                execute(con, "set lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def check_not_open(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`RecsysError` if a connection of this process has ``path`` open.
+
+    DuckDB's Python client shares one database instance among all the connections of a
+    process to the same file, and a new connection joins the open instance. After the
+    file is replaced, such a connection, and every connection opened while it stays
+    open, would keep reading the old file (duckdb/duckdb#15912). The probe connects with
+    a configuration no other connection has: DuckDB refuses that while an instance is
+    open, and otherwise opens and closes a fresh one.
+    """
+    probe: dict[str, Any] = {"custom_user_agent": f"recsys-duck-probe-{secrets.token_hex(8)}"}
+    try:
+        duckdb.connect(os.fspath(path), read_only=True, config=probe).close()
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        raise RecsysError(
+            f"{path} is also open by another connection in this process; close it first "
+            "(DuckDB shares one database instance per file and process, so it would keep "
+            "reading the old file after this write replaces it)"
+        ) from None
+
+
+def _check_hardened(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Raise unless every :data:`HARDENING` setting is in effect on ``con``."""
+    for name, wanted in HARDENING.items():
+        (value,) = execute(con, "select current_setting(?)", [name]).fetchone() or (None,)
+        if value != wanted:
+            raise RuntimeError(
+                f"{path} is already open in this process with its configuration locked "
+                f"but {name} = {value!r}; close that connection first"
+            )
+
+
+def string_literal(value: str) -> str:
+    """Quote a file path as an SQL string literal, for ``ATTACH``, which binds no parameters.
+
+    DuckDB's plain string literals have no backslash escapes: a quote is doubled.
+    """
+    return "'" + value.replace("'", "''") + "'"
+
+
+def wal_path(path: str | os.PathLike[str]) -> Path:
+    """The write-ahead log DuckDB keeps beside a database file."""
+    return Path(f"{os.fspath(path)}.wal")
+
+
+@contextmanager
+def write_through(
+    target: str | os.PathLike[str],
+    *,
+    purpose: str,
+    copy: bool,
+    config: Mapping[str, Any] | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a read-write connection to a temporary database that replaces ``target``.
+
+    The temporary file lies in ``target``'s folder (so the rename is atomic) and is
+    empty, or with ``copy`` a byte copy of ``target`` (and of its WAL, if one was
+    left). When the block ends normally the temporary database is checkpointed and
+    closed, and atomically renamed over ``target``; a WAL left beside ``target`` by a
+    crashed writer is removed first, as it belongs to the old file. If the block
+    raises, the temporary file is removed and ``target`` is untouched.
+
+    The folder must be writable, and the new file gets the old one's permission bits
+    (its owner is the writing user).
+    """
+    if purpose not in _PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}; use one of {_PURPOSES}")
+    # Through a symbolic link, replace the file it points to, not the link.
+    target = Path(os.path.realpath(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _writer_lock(target):
+        _remove_stale_temporaries(target)
+        temp = target.with_name(f".{target.name}.{purpose}-{secrets.token_hex(6)}")
+        try:
+            if copy:
+                shutil.copyfile(target, temp)
+                if wal_path(target).exists():
+                    shutil.copyfile(wal_path(target), wal_path(temp))
+            logger.debug("writing %s through %s", target, temp.name)
+            con = connect(str(temp), config=config)
+            try:
+                yield con
+                execute(con, "checkpoint")
+            finally:
+                con.close()
+            if wal_path(temp).exists():
+                raise RuntimeError(f"DuckDB left a WAL beside {temp} after checkpoint and close")
+            _fsync(temp)
+            if target.exists():
+                shutil.copymode(target, temp)
+            wal_path(target).unlink(missing_ok=True)
+            os.replace(temp, target)
+            _fsync(target.parent)
+            logger.debug("replaced %s", target)
+        finally:
+            _remove(temp)
+
+
+@contextmanager
+def _writer_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``.<target name>.lock`` (waits for it).
+
+    Without it, a build and an evaluation running at once would each copy the old
+    file, and the one that finished last would silently replace the other's work.
+    """
+    if sys.platform == "win32":  # no flock; writers are not serialised on Windows
+        yield
+        return
+    import fcntl
+
+    lock_path = target.with_name(f".{target.name}.lock")
+    with open(lock_path, "a+b") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("waiting for another build or evaluation of %s to finish", target)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove temporary files a killed writer left (only called under the writer lock)."""
+    for purpose in _PURPOSES:
+        for stale in target.parent.glob(f".{_glob_escape(target.name)}.{purpose}-*"):
+            logger.info("removing %s, left by an interrupted build or evaluation", stale)
+            _remove(stale)
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in name)
+
+
+def _remove(path: Path) -> None:
+    """Remove a temporary database with its WAL and its spill folder, if they exist."""
+    for leftover in (path, wal_path(path), Path(f"{path}.tmp")):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk so the rename survives a crash."""
+    if sys.platform == "win32" and path.is_dir():
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

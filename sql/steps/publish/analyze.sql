@@ -1,0 +1,18 @@
+-- publish/analyze: a step in PostgreSQL's dialect, run after the tables of the staging
+-- schema (the search_path) were filled, so that the planner has statistics for BI
+-- queries from the first query on. ANALYZE, unlike VACUUM, may run in a transaction.
+do $$
+declare
+    rel regclass;
+begin
+    for rel in
+        select c.oid::regclass
+        from pg_class as c
+        where c.relnamespace = current_schema()::regnamespace
+            and c.relkind = 'r'
+        order by c.relname
+    loop
+        execute format('analyze %s', rel);
+    end loop;
+end
+$$;

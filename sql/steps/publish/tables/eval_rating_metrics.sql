@@ -1,0 +1,17 @@
+-- eval_rating_metrics: one row per (split, method), the accuracy of rating predictions
+-- on the held-out ratings of the last evaluation of each split.
+create table eval_rating_metrics (
+    split text not null,
+    method text not null,
+    n_test bigint not null,
+    n_predicted bigint not null,
+    coverage double precision,
+    rmse double precision,
+    mae double precision
+);
+
+comment on table eval_rating_metrics is
+'one row per (split, method): n_test held-out ratings, n_predicted of them predicted, coverage, RMSE and MAE over the predicted ones';
+
+-- keys and indexes: created once the rows are in (faster than maintained row by row)
+alter table eval_rating_metrics add primary key (split, method);
