@@ -281,6 +281,29 @@ def test_psql_lists_and_reads_like_a_bi_tool(
     assert [float(s) for *_, s in got] == pytest.approx([w[4] for w in want], abs=1e-12)
 
 
+def readme_query() -> str:
+    """The example query the README gives for every BI tool, as written there."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```sql\n(select rank, title.*?;)\n```", readme, re.S)
+    assert match, "the README lost its BI example query"
+    return match.group(1)
+
+
+def test_readme_query_runs_in_psql_and_duckdb(
+    pg: Postgres, source_a: Path, published: subprocess.CompletedProcess[str]
+) -> None:
+    query = readme_query()
+    done = psql(pg.analyst, "-A", "-t", "-F", "\t", "-c", query)  # genres hold '|'
+    assert done.returncode == 0, done.stderr
+    got = [line.split("\t") for line in done.stdout.splitlines()]
+    with duckdb.connect(str(source_a), read_only=True) as con:
+        want = con.execute(query.replace("recsys.", "")).fetchall()
+    assert want, "user 1 has no item-based recommendations: the test would prove nothing"
+    assert [(int(r), t, g, float(sc)) for r, t, g, sc in got] == [
+        (r, t, g, float(sc)) for r, t, g, sc in want
+    ]
+
+
 def test_every_table_equals_the_duckdb_source(
     pg: Postgres, source_a: Path, published: subprocess.CompletedProcess[str]
 ) -> None:
