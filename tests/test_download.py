@@ -15,8 +15,7 @@ import pytest
 
 from recsys_duck.download import ML_LATEST_SMALL_FILES, ensure_movielens
 from recsys_duck.errors import DownloadError
-
-ML_SMALL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ml-latest-small"
+from tests.conftest import require_ml_small
 
 TINY_FILES = {
     "movies.csv": b"movieId,title,genres\r\n1,Toy Story (1995),Animation\r\n",
@@ -182,10 +181,9 @@ def test_incomplete_target_folder_is_not_overwritten(tmp_path: Path) -> None:
 
 def test_file_checksums_match_the_real_files() -> None:
     """Guards the constants: each CSV's SHA-256 as GroupLens ships ml-latest-small."""
-    if not (ML_SMALL / "ratings.csv").is_file():
-        pytest.skip(f"ml-latest-small not found at {ML_SMALL}")
+    folder = require_ml_small()
     actual = {
-        name: hashlib.sha256((ML_SMALL / name).read_bytes()).hexdigest()
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
         for name in ML_LATEST_SMALL_FILES
     }
     assert actual == dict(ML_LATEST_SMALL_FILES)
