@@ -58,7 +58,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 import duckdb
 
 from recsys_duck.errors import NotBuiltError, RecsysError
-from recsys_duck.sql import execute, quote_identifier, sql_dir
+from recsys_duck.sql import execute, quote_identifier, sql_dir, step_file, transaction
 from recsys_duck.storage import string_literal
 
 logger = logging.getLogger(__name__)
@@ -211,6 +211,15 @@ def redact_url(url: str) -> str:
 def load_postgres_extension(con: duckdb.DuckDBPyConnection) -> Path:
     """Load DuckDB's postgres extension from the ``duckdb-extension-postgres-scanner``
     wheel (built for exactly this DuckDB version); nothing is downloaded or installed."""
+    path = postgres_extension_path()
+    logger.debug("loading the postgres extension from %s", path)
+    con.load_extension(str(path))
+    return path
+
+
+def postgres_extension_path() -> Path:
+    """The postgres extension binary that the ``duckdb-extension-postgres-scanner`` wheel
+    ships for this DuckDB version; a clear error says what to install when it is absent."""
     try:
         import duckdb_extension_postgres_scanner as wheel
     except ImportError:
@@ -228,8 +237,6 @@ def load_postgres_extension(con: duckdb.DuckDBPyConnection) -> Path:
             f"not {duckdb.__version__}; install the matching one: "
             f"pip install duckdb-extension-postgres-scanner=={duckdb.__version__}"
         )
-    logger.debug("loading the postgres extension from %s", path)
-    con.load_extension(str(path))
     return path
 
 
@@ -349,8 +356,7 @@ def _fill(
     """Transaction 1: create and fill ``<schema>__new``, with keys, statistics and grants."""
     start = time.perf_counter()
     staging = schema + "__new"
-    execute(con, "begin transaction")
-    try:
+    with transaction(con):
         _set(con, "recsys_duck.schema", schema)
         _set(con, "recsys_duck.readonly_role", grant_readonly or "")
         _run_pg_file(con, _step("prepare"))
@@ -358,10 +364,6 @@ def _fill(
             report.rows[path.stem] = _load_table(con, path, staging)
         _run_pg_file(con, _step("analyze"))
         _run_pg_file(con, _step("grant_readonly"))
-        execute(con, "commit")
-    except BaseException:
-        _rollback(con)
-        raise
     report.seconds["fill"] = time.perf_counter() - start
     logger.info(
         "publish: filled schema %s (%d tables, %d rows) in %.2f s",
@@ -410,18 +412,16 @@ def _swap(
     lock_first: list[str] = []
     while True:
         report.swap_attempts += 1
-        execute(con, "begin transaction")
         try:
-            _set(con, "recsys_duck.schema", schema)
-            _set(con, "recsys_duck.lock_first", ",".join(lock_first))
-            if report.swap_attempts == 1:  # later attempts come later still
-                _set(con, "recsys_duck.wait_for_schema", schema + "__new")
-                _run_pg_file(con, _step("wait_for_snapshots"))
-            _run_pg_file(con, _step("swap"))
-            execute(con, "commit")
+            with transaction(con):
+                _set(con, "recsys_duck.schema", schema)
+                _set(con, "recsys_duck.lock_first", ",".join(lock_first))
+                if report.swap_attempts == 1:  # later attempts come later still
+                    _set(con, "recsys_duck.wait_for_schema", schema + "__new")
+                    _run_pg_file(con, _step("wait_for_snapshots"))
+                _run_pg_file(con, _step("swap"))
             break
         except duckdb.Error as exc:
-            _rollback(con)
             contended = _LOCK_TIMEOUT.search(str(exc))
             if contended is None:
                 raise
@@ -439,9 +439,6 @@ def _swap(
                 table,
             )
             time.sleep(min(0.5, 0.01 * report.swap_attempts) * (0.5 + random.random()))
-        except BaseException:
-            _rollback(con)
-            raise
     report.seconds["swap"] = time.perf_counter() - start
     logger.info(
         "publish: swapped in schema %s (%d attempt%s, %.2f s)",
@@ -457,15 +454,13 @@ def _drop_retired(con: duckdb.DuckDBPyConnection, schema: str, report: PublishRe
     publish has succeeded by now, so a failure here only leaves the schema to the next
     publish."""
     start = time.perf_counter()
-    execute(con, "begin transaction")
     try:
-        _set(con, "recsys_duck.schema", schema)
-        _set(con, "recsys_duck.wait_for_schema", schema)
-        _run_pg_file(con, _step("wait_for_snapshots"))
-        _run_pg_file(con, _step("drop_retired"))
-        execute(con, "commit")
+        with transaction(con):
+            _set(con, "recsys_duck.schema", schema)
+            _set(con, "recsys_duck.wait_for_schema", schema)
+            _run_pg_file(con, _step("wait_for_snapshots"))
+            _run_pg_file(con, _step("drop_retired"))
     except duckdb.Error as exc:
-        _rollback(con)
         logger.warning(
             "publish: could not drop the previous publication %s__old yet (the next publish "
             "will): %s",
@@ -483,14 +478,9 @@ def _drop_staging(con: duckdb.DuckDBPyConnection, schema: str) -> None:
         ).fetchone()
         if not attached or attached[0] == 0:
             return
-        execute(con, "begin transaction")
-        try:
+        with transaction(con):
             _set(con, "recsys_duck.schema", schema)
             _run_pg_file(con, _step("drop_staging"))
-            execute(con, "commit")
-        except BaseException:
-            _rollback(con)
-            raise
     except duckdb.Error as exc:
         logger.warning(
             "publish: could not drop the staging schema %s__new (the next publish will): %s",
@@ -520,13 +510,6 @@ def _run_pg(con: duckdb.DuckDBPyConnection, statements: str, path: Path) -> None
     execute(con, "call postgres_execute(?, ?)", [TARGET, statements])
 
 
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        execute(con, "rollback")
-    except duckdb.Error:  # the failure may already have ended the transaction
-        logger.debug("rollback after failure: no transaction was open")
-
-
 def _guarded(options: dict[str, str], fn: Any) -> None:
     """Run a step, turning PostgreSQL's errors into one-line ``PublishError``s."""
     try:
@@ -554,10 +537,7 @@ def _pg_message(exc: BaseException, options: dict[str, str] | None = None) -> st
 
 
 def _step(name: str) -> Path:
-    path = sql_dir() / "steps" / "publish" / f"{name}.sql"
-    if not path.is_file():
-        raise FileNotFoundError(f"no publish step {name!r} in {path.parent}")
-    return path
+    return step_file("publish/" + name)
 
 
 def _table_files() -> list[Path]:

@@ -35,6 +35,7 @@ from recsys_duck.sql import (
     run_file,
     split_statements,
     step_file,
+    transaction,
 )
 
 logger = logging.getLogger(__name__)
@@ -249,8 +250,7 @@ class Recommender:
             # ATTACH takes no bound parameters; the path is quoted as a string literal.
             execute(con, f"attach {storage.string_literal(self.path)} as previous (read_only)")
         try:
-            _begin(con)
-            try:
+            with transaction(con):
                 self._timed(report, "create tables", lambda: apply_layers(con, ["00_tables"]))
                 execute(con, "delete from recsys_params")
                 execute(con, _INSERT_PARAMS, params.values())
@@ -272,10 +272,6 @@ class Recommender:
                 for layer in layers():
                     if layer != "00_tables":
                         self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
-                _commit(con)
-            except BaseException:
-                _rollback(con)
-                raise
         finally:
             if carry_over:
                 execute(con, "detach database if exists previous")
@@ -397,8 +393,7 @@ class Recommender:
         if test_fraction is not None and not 0 < test_fraction < 1:
             raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
         with self._writing("evaluate", fresh=False) as con:
-            _begin(con)
-            try:
+            with transaction(con):
                 execute(
                     con,
                     "update recsys_params set test_fraction = coalesce(?, test_fraction), "
@@ -407,10 +402,6 @@ class Recommender:
                     [test_fraction, seed, relevance_threshold],
                 )
                 evaluation.run(con, split)
-                _commit(con)
-            except BaseException:
-                _rollback(con)
-                raise
             evaluation.cleanup(con)
         return evaluation.results(self.con, split)
 
@@ -448,21 +439,6 @@ class Recommender:
             if "does not exist" in str(exc):
                 self._require_built()
             raise
-
-
-def _begin(con: duckdb.DuckDBPyConnection) -> None:
-    execute(con, "begin transaction")
-
-
-def _commit(con: duckdb.DuckDBPyConnection) -> None:
-    execute(con, "commit")
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        execute(con, "rollback")
-    except duckdb.Error:  # the failure may already have ended the transaction
-        logger.debug("rollback after failure: no transaction was open")
 
 
 def _has_raw_tables(con: duckdb.DuckDBPyConnection, database: str) -> bool:

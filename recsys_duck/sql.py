@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,21 @@ def apply_layers(
         for path in layer_files(layer):
             if path.stem not in skip:
                 run_file(con, path)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in one transaction: commit when it ends, roll back if it raises."""
+    execute(con, "begin transaction")
+    try:
+        yield con
+    except BaseException:
+        try:
+            execute(con, "rollback")
+        except duckdb.Error:  # the failure may already have ended the transaction
+            logger.debug("rollback after failure: no transaction was open")
+        raise
+    execute(con, "commit")
 
 
 def quote_identifier(name: str) -> str:

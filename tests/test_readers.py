@@ -10,7 +10,6 @@ Read-only connections opened for others cannot reach the file system.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import multiprocessing
 import os
 import shutil
@@ -29,6 +28,7 @@ import pandas as pd
 import pytest
 
 from recsys_duck import DataError, NotBuiltError, NotFoundError, Recommender, RecsysError
+from recsys_duck.publish import postgres_extension_path
 from recsys_duck.recommender import BuildParams, Method
 from recsys_duck.storage import HARDENING, write_through
 from tests.conftest import TINY
@@ -71,11 +71,10 @@ def tiny_with(folder: Path, *ratings: str) -> Path:
 
 def postgres_extension_file() -> str | None:
     """The postgres extension binary of the duckdb-extension-postgres-scanner wheel."""
-    spec = importlib.util.find_spec("duckdb_extension_postgres_scanner")
-    if spec is None or spec.origin is None:
+    try:
+        return str(postgres_extension_path())
+    except RecsysError:
         return None
-    found = sorted(Path(spec.origin).parent.rglob("*.duckdb_extension"))
-    return str(found[0]) if found else None
 
 
 # Each must fail on a hardened connection, for the reason given. {tmp} is a fresh
