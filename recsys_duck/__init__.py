@@ -11,7 +11,18 @@ from recsys_duck.errors import (
     NotFoundError,
     RecsysError,
 )
-from recsys_duck.metrics import mae, ndcg_at_k, precision_at_k, recall_at_k, rmse
+from recsys_duck.metrics import (
+    catalog_coverage,
+    hit_rate_at_k,
+    mae,
+    map_at_k,
+    mrr_at_k,
+    ndcg_at_k,
+    novelty,
+    precision_at_k,
+    recall_at_k,
+    rmse,
+)
 from recsys_duck.recommender import BuildParams, BuildReport, Recommender
 from recsys_duck.storage import readonly_connect_args
 
@@ -24,8 +35,13 @@ __all__ = [
     "NotFoundError",
     "Recommender",
     "RecsysError",
+    "catalog_coverage",
+    "hit_rate_at_k",
     "mae",
+    "map_at_k",
+    "mrr_at_k",
     "ndcg_at_k",
+    "novelty",
     "precision_at_k",
     "recall_at_k",
     "readonly_connect_args",

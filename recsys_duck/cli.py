@@ -215,14 +215,18 @@ def similar(ctx: click.Context, movie: str, n: int, method: str, fmt: str | None
 @click.argument("user_id", type=int)
 @click.option("-n", type=int, default=10, show_default=True, help="How many movies.")
 @click.option(
-    "--method", type=click.Choice(["user", "item", "content"]), default="user", show_default=True
+    "--method",
+    default="user",
+    show_default=True,
+    help="user, item or content, or a rating predictor of the knn_models table "
+    "(e.g. knn_baseline_item_pearson_baseline: every unrated movie ranked by its prediction).",
 )
 @click.option(
     "--k",
     type=int,
     default=None,
-    help="Neighbourhood: similar users (user, default 5) or neighbours per rated "
-    "movie (item/content, default 10).",
+    help="Neighbourhood of user/item/content: similar users (user, default 5) or "
+    "neighbours per rated movie (item/content, default 10).",
 )
 @_output_options
 @click.pass_context
@@ -234,14 +238,40 @@ def recommend(
     \b
     Example:
         recsys-duck recommend 1 --method item -n 5
+        recsys-duck recommend 1 --method knn_baseline_item_pearson_baseline
     """
     with _open(ctx) as rec:
-        _emit(rec.recommend(user_id, n=n, method=method, k=k), fmt)  # type: ignore[arg-type]
+        _emit(rec.recommend(user_id, n=n, method=method, k=k), fmt)
+
+
+def _names(value: str | None) -> list[str] | None:
+    return None if value is None else [name.strip() for name in value.split(",") if name.strip()]
 
 
 @cli.command()
 @click.option(
-    "--split", type=click.Choice(["holdout", "temporal"]), default="holdout", show_default=True
+    "--split",
+    type=click.Choice(["holdout", "temporal", "leave_last_out", "kfold"]),
+    default="holdout",
+    show_default=True,
+    help="holdout: a seeded 20% of each user's ratings; temporal: each user's latest 20%; "
+    "leave_last_out: each user's latest rating; kfold: --folds folds over all ratings.",
+)
+@click.option(
+    "--models",
+    default=None,
+    metavar="NAMES",
+    help="Comma-separated models: user_based, item_based, content_based, popularity and "
+    "the rows of the knn_models table (baseline_only, knn_basic_item_cosine, ...). "
+    "Default: the four methods, baseline_only and knn_baseline_item_pearson_baseline.",
+)
+@click.option("--folds", type=int, default=None, help="Folds of the kfold split (default 5).")
+@click.option(
+    "--rank-models",
+    default=None,
+    metavar="NAMES",
+    help="k-NN models to also rank every unrated movie with (slow: minutes per fold for "
+    "item-based models on ml-latest-small).",
 )
 @click.option(
     "--k", "k", type=int, default=10, show_default=True, help="Cutoff of the ranking metrics."
@@ -252,27 +282,53 @@ def recommend(
     default=None,
     help="Share of each user's ratings held out (default: the stored setting, 0.2).",
 )
-@click.option("--seed", type=int, default=None, help="Seed of the holdout split (default 42).")
+@click.option("--seed", type=int, default=None, help="Seed of the splits (default 42).")
+@click.option(
+    "--results-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write every metric of the split, mean and std over folds "
+    "(default: <db>.<split>.evaluation.csv beside the database).",
+)
 @_output_options
 @click.pass_context
 def evaluate(
     ctx: click.Context,
     split: str,
+    models: str | None,
+    folds: int | None,
+    rank_models: str | None,
     k: int,
     test_fraction: float | None,
     seed: int | None,
+    results_csv: Path | None,
     fmt: str | None,
 ) -> None:
-    """Hold out part of each user's ratings (20% by default), retrain on the rest, and
-    report RMSE, MAE, precision, recall and NDCG per method (stored in the eval_* tables).
+    """Split the ratings, retrain each model on the train part, and print a model x metric
+    table (RMSE, MAE, coverage, precision, recall, NDCG, MAP, hit rate, MRR, catalogue
+    coverage, novelty at --k; mean ± std over folds). Results are stored in the eval_*
+    tables (query eval_summary) and written to a CSV.
 
     \b
     Example:
         recsys-duck evaluate --split temporal --k 10
+        recsys-duck evaluate --split kfold --folds 5 \\
+            --models baseline_only,knn_basic_user_cosine,knn_baseline_item_pearson_baseline
     """
     with _open(ctx, read_only=False) as rec:
-        result = rec.evaluate(split, test_fraction=test_fraction, seed=seed)  # type: ignore[arg-type]
-    _emit(result.at(k), fmt)
+        result = rec.evaluate(
+            split,  # type: ignore[arg-type]
+            models=_names(models),
+            folds=folds,
+            rank_models=_names(rank_models) or (),
+            test_fraction=test_fraction,
+            seed=seed,
+        )
+    db = Path(ctx.obj.db)
+    target = results_csv or db.with_name(f"{db.name}.{split}.evaluation.csv")
+    result.summary.to_csv(target, index=False)
+    logging.getLogger(__name__).info("wrote every metric of the %s split to %s", split, target)
+    _emit(result.table(k) if fmt is None else result.at(k), fmt)
 
 
 @cli.command("sql")
@@ -376,12 +432,13 @@ def tour(ctx: click.Context, data_dir: Path) -> None:
             ("content", "recommend_content_based"),
         ):
             click.echo("\n== Recommendations for user 1, " + method + "-based, by macro " + macro)
-            _emit(rec.recommend(1, n=10, method=method), None)  # type: ignore[arg-type]
+            _emit(rec.recommend(1, n=10, method=method), None)
         click.echo(
             "\n== Evaluation on a seeded 20% per-user holdout "
             "(select * from eval_rating_metrics / eval_ranking_metrics where k = 10)"
         )
-        _emit(rec.evaluate("holdout").at(10), None)
+        shown = ["method", "rmse", "mae", "coverage", "precision_at_k", "recall_at_k", "ndcg_at_k"]
+        _emit(rec.evaluate("holdout").at(10)[shown], None)
 
 
 def main() -> None:

@@ -1,15 +1,22 @@
 """Offline evaluation: split, retrain on the train part, predict and rank, score.
 
-The split, the models and the metrics are all SQL. This module only runs the steps in
-order (``sql/steps/prepare_evaluation.sql``, the rating layers re-applied in schema
-``eval_train``, ``sql/steps/record_evaluation.sql``) and reads the metric views
-``eval_rating_metrics`` and ``eval_ranking_metrics`` (``sql/70_evaluation``), whose SQL
-comments give the formulas.
+The splits, the models and the metrics are all SQL. This module only runs the steps in
+order, once per fold: ``sql/steps/prepare_evaluation.sql`` (the fold's train/test
+split and the schema ``eval_train`` holding only its train ratings), the rating layers
+re-applied in ``eval_train``, then the ``record_*`` steps that append the fold's
+predictions and recommendations to the ``eval_*`` tables. The metric views of
+``sql/70_evaluation`` (``eval_rating_metrics``, ``eval_ranking_metrics``,
+``eval_summary``), whose SQL comments give the formulas, read those tables.
+
+Models are named as in the ``recommendations`` table (``user_based``, ``item_based``,
+``content_based``, ``popularity``) or as in the ``knn_models`` table (``baseline_only``,
+``knn_baseline_item_pearson_baseline``, ...).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -21,53 +28,182 @@ from recsys_duck.sql import (
     RATING_LAYERS,
     apply_layers,
     execute,
+    layer_files,
+    quote_identifier,
     run_file,
     step_file,
 )
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("holdout", "temporal")
+SPLITS = ("holdout", "temporal", "leave_last_out", "kfold")
+#: The methods of the recommendations table (the foundation's models and popularity).
+FOUNDATION_METHODS = ("user_based", "item_based", "content_based", "popularity")
+DEFAULT_MODELS = (*FOUNDATION_METHODS, "baseline_only", "knn_baseline_item_pearson_baseline")
+
+# The k-NN models need only these layers' objects (a knn-only evaluation skips the
+# foundation's neighbour tables, which take most of a build).
+_KNN_LAYERS = ("20_stats", "25_baseline", "30_similarity")
 
 
 @dataclass
 class EvaluationResult:
-    """Metrics of one split: ``rating`` has one row per method (rmse, mae, coverage);
-    ``ranking`` one row per (method, k) with precision_at_k, recall_at_k, ndcg_at_k."""
+    """Metrics of one split.
+
+    ``rating``: one row per (fold, method) with rmse, mae, coverage; ``ranking``: one row
+    per (fold, method, k) with the ranking metrics; ``summary``: one row per (method,
+    metric, k) with the mean and standard deviation over the folds (k is NaN for the
+    rating metrics).
+    """
 
     split: str
     rating: pd.DataFrame
     ranking: pd.DataFrame
+    summary: pd.DataFrame
 
     def at(self, k: int = 10) -> pd.DataFrame:
-        """Rating and ranking metrics side by side at cutoff ``k``, one row per method."""
-        ranking = self.ranking[self.ranking["k"] == k].drop(columns=["split"])
-        return self.rating.drop(columns=["split"]).merge(ranking, on="method", how="outer")
+        """Mean of every metric over the folds at cutoff ``k``, one row per method."""
+        rows = self.summary[self.summary["k"].isna() | (self.summary["k"] == k)]
+        table = rows.pivot(index="method", columns="metric", values="mean")
+        table.columns.name = None
+        return table.reset_index()
+
+    def table(self, k: int = 10) -> pd.DataFrame:
+        """Method x metric at cutoff ``k`` as "mean ± std" strings (std only with folds)."""
+        rows = self.summary[self.summary["k"].isna() | (self.summary["k"] == k)].copy()
+        rows["value"] = [
+            _mean_std(mean, std) for mean, std in zip(rows["mean"], rows["std"], strict=True)
+        ]
+        table = rows.pivot(index="method", columns="metric", values="value")
+        table.columns.name = None
+        return table.reset_index()
 
 
-def run(con: duckdb.DuckDBPyConnection, split: str) -> None:
-    """Evaluate every method on ``split`` and store the results (caller owns the transaction)."""
+def _mean_std(mean: float, std: float) -> str:
+    if pd.isna(mean):
+        return ""
+    return f"{mean:.4f}" if pd.isna(std) else f"{mean:.4f} ± {std:.4f}"
+
+
+def known_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every model name ``run`` accepts: the foundation methods and the knn_models rows."""
+    rows = execute(con, "select model from knn_models order by model").fetchall()
+    return [*FOUNDATION_METHODS, *(row[0] for row in rows)]
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    split: str,
+    models: Sequence[str] = DEFAULT_MODELS,
+    *,
+    folds: int | None = None,
+    rank_models: Sequence[str] = (),
+) -> None:
+    """Evaluate ``models`` on ``split`` and store the results (caller owns the transaction).
+
+    ``folds`` sets recsys_params.n_folds for a k-fold split. The foundation methods are
+    scored on ratings and rankings; the knn_models on ratings, and on rankings too when
+    also named in ``rank_models`` (ranking every unrated movie of every test user by a
+    k-NN predictor costs far more than predicting the held-out pairs).
+    """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {list(SPLITS)}")
-    logger.info("evaluate: %s split, training the models on the train part", split)
-    run_file(con, step_file("prepare_evaluation"), {"split": split})
-    n_test, min_ratings = execute(
+    known = known_models(con)
+    unknown = [m for m in [*models, *rank_models] if m not in known]
+    if unknown:
+        raise ValueError(f"unknown model(s) {unknown}; use some of {known}")
+    if not models:
+        raise ValueError("no model to evaluate")
+    foundation = [m for m in models if m in FOUNDATION_METHODS]
+    knn = [m for m in models if m not in FOUNDATION_METHODS]
+    ranked_knn = [m for m in rank_models if m not in FOUNDATION_METHODS]
+    if folds is not None:
+        if split != "kfold":
+            raise ValueError("folds applies to the kfold split only")
+        if folds < 2:
+            raise ValueError(f"k-fold cross-validation needs at least 2 folds, got {folds}")
+        execute(con, "update recsys_params set n_folds = ?", [folds])
+    n_folds = 1
+    if split == "kfold":
+        (n_folds,) = execute(con, "select n_folds from recsys_params").fetchone() or (5,)
+    run_file(con, step_file("reset_evaluation"), {"split": split})
+    for fold in range(1, n_folds + 1):
+        _run_fold(con, split, fold, foundation, knn, ranked_knn)
+
+
+def _run_fold(
+    con: duckdb.DuckDBPyConnection,
+    split: str,
+    fold: int,
+    foundation: Sequence[str],
+    knn: Sequence[str],
+    ranked_knn: Sequence[str],
+) -> None:
+    logger.info("evaluate: %s split, fold %d, training on the train part", split, fold)
+    run_file(con, step_file("prepare_evaluation"), {"split": split, "fold": fold})
+    n_test, n_train, min_ratings = execute(
         con,
-        "select count(*) filter (where is_test), "
+        "select count(*) filter (where is_test), count(*) filter (where not is_test), "
         "ceil(1 / (select test_fraction from recsys_params)) from eval_split",
-    ).fetchone() or (0, 0)
+    ).fetchone() or (0, 0, 0)
     if n_test == 0:
+        advice = (
+            f"a user needs at least {int(min_ratings)} ratings to have one held out; raise "
+            "test_fraction (e.g. --test-fraction 0.5)"
+            if split in ("holdout", "temporal")
+            else "a user needs at least 2 ratings to have one held out"
+            if split == "leave_last_out"
+            else "use fewer folds"
+        )
+        raise RecsysError(f"fold {fold} of the {split} split holds out no rating: {advice}")
+    if n_train == 0:
         raise RecsysError(
-            f"the {split} split holds out no rating: a user needs at least {int(min_ratings)} "
-            "ratings to have one held out; raise test_fraction (e.g. --test-fraction 0.5)"
+            f"fold {fold} of the {split} split leaves no rating to train on; use more data"
         )
     execute(con, "set schema = 'eval_train'")
     try:
-        apply_layers(con, RATING_LAYERS, skip=CONTENT_OBJECTS)
+        if foundation:
+            apply_layers(con, RATING_LAYERS, skip=CONTENT_OBJECTS)
+        else:
+            apply_layers(con, _KNN_LAYERS, skip=CONTENT_OBJECTS)
+            for path in layer_files("50_recommend"):
+                if path.stem.startswith("knn_"):
+                    run_file(con, path)
+        if knn:
+            _materialise_pair_stats(con, knn)
     finally:
         execute(con, "set schema = 'main'")
-    logger.info("evaluate: scoring predictions and recommendations")
-    run_file(con, step_file("record_evaluation"), {"split": split})
+    params = {"split": split, "fold": fold}
+    run_file(con, step_file("record_evaluation"), params)
+    if foundation:
+        run_file(
+            con, step_file("record_foundation_methods"), {**params, "methods": list(foundation)}
+        )
+    for model in knn:
+        logger.info("evaluate: fold %d, predicting the held-out ratings with %s", fold, model)
+        run_file(con, step_file("record_knn_predictions"), {**params, "model": model})
+    for model in ranked_knn:
+        logger.info("evaluate: fold %d, ranking every unrated movie with %s", fold, model)
+        run_file(con, step_file("record_knn_recommendations"), {**params, "model": model})
+
+
+def _materialise_pair_stats(con: duckdb.DuckDBPyConnection, models: Sequence[str]) -> None:
+    """Store the pair sums the models need as tables (the views would recompute them
+    for every model). Views bind by name, so knn_pair_similarity then reads the tables."""
+    sides = execute(
+        con,
+        "select distinct based from knn_models where based is not null "
+        "and list_contains(?, model) order by based",
+        [list(models)],
+    ).fetchall()
+    for (based,) in sides:
+        view = quote_identifier(f"{based}_pair_stats")
+        staged = quote_identifier(f"{based}_pair_stats__materialised")
+        logger.info("evaluate: materialising %s", view)
+        # based is 'item' or 'user' (a check constraint of knn_models), quoted anyway.
+        execute(con, f"create table {staged} as select * from {view}")  # noqa: S608
+        execute(con, f"drop view {view}")
+        execute(con, f"alter table {staged} rename to {view}")
 
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:
@@ -78,11 +214,16 @@ def cleanup(con: duckdb.DuckDBPyConnection) -> None:
 def results(con: duckdb.DuckDBPyConnection, split: str) -> EvaluationResult:
     """Read the stored metrics of ``split`` from the metric views."""
     rating = execute(
-        con, "select * from eval_rating_metrics where split = ? order by method", [split]
+        con, "select * from eval_rating_metrics where split = ? order by fold, method", [split]
     ).df()
     ranking = execute(
         con,
-        "select * from eval_ranking_metrics where split = ? order by method, k",
+        "select * from eval_ranking_metrics where split = ? order by fold, method, k",
         [split],
     ).df()
-    return EvaluationResult(split=split, rating=rating, ranking=ranking)
+    summary = execute(
+        con,
+        "select * from eval_summary where split = ? order by method, metric, k nulls first",
+        [split],
+    ).df()
+    return EvaluationResult(split=split, rating=rating, ranking=ranking, summary=summary)

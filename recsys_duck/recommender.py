@@ -40,14 +40,15 @@ from recsys_duck.sql import (
 
 logger = logging.getLogger(__name__)
 
-Method = Literal["user", "item", "content"]
-Split = Literal["holdout", "temporal"]
+Method = Literal["user", "item", "content", "popularity"]
+Split = Literal["holdout", "temporal", "leave_last_out", "kfold"]
 
 #: The name of each method in the ``recommendations`` and ``eval_*`` tables.
 METHOD_NAMES: dict[str, str] = {
     "user": "user_based",
     "item": "item_based",
     "content": "content_based",
+    "popularity": "popularity",
 }
 
 # One statement per method; the macros live in sql/80_macros.
@@ -55,14 +56,16 @@ _RECOMMEND_SQL: dict[str, str] = {
     "user": "select * from recommend_user_based($user_id, n := $n, n_similar_users := $k)",
     "item": "select * from recommend_item_based($user_id, n := $n, n_neighbors := $k)",
     "content": "select * from recommend_content_based($user_id, n := $n, n_neighbors := $k)",
+    "popularity": "select * from recommend_popular($user_id, n := $n)",
 }
 
 _INSERT_PARAMS = """
 insert into recsys_params (
     neighbors_k, n_similar_users, n_item_neighbors, n_recommendations,
     content_genre_weight, content_tag_weight, tag_max_features,
-    relevance_threshold, test_fraction, seed
-) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    relevance_threshold, test_fraction, seed, n_folds,
+    baseline_epochs, baseline_reg_items, baseline_reg_users, rating_min, rating_max
+) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 # The raw tables a rebuild without new data carries over (sql/steps/copy_raw_tables.sql).
@@ -78,7 +81,10 @@ class BuildParams:
 
     ``k`` neighbours are stored per item, user and movie; ``n_similar_users`` and
     ``n_item_neighbors`` are the neighbourhoods of the ``recommendations`` table, whose
-    lists are ``n_recommendations`` long.
+    lists are ``n_recommendations`` long. The baseline predictor is fitted by
+    ``baseline_epochs`` of alternating least squares with regularisation
+    ``baseline_reg_items`` / ``baseline_reg_users``; rating predictions are clipped to
+    [``rating_min``, ``rating_max``].
     """
 
     k: int = 50
@@ -91,6 +97,12 @@ class BuildParams:
     relevance_threshold: float = 4.0
     test_fraction: float = 0.2
     seed: int = 42
+    n_folds: int = 5
+    baseline_epochs: int = 10
+    baseline_reg_items: float = 10.0
+    baseline_reg_users: float = 15.0
+    rating_min: float = 0.5
+    rating_max: float = 5.0
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first setting out of range."""
@@ -106,6 +118,16 @@ class BuildParams:
             raise ValueError(f"test_fraction must be between 0 and 1, got {self.test_fraction}")
         if self.tag_max_features < 1:
             raise ValueError(f"tag_max_features must be at least 1, got {self.tag_max_features}")
+        if self.n_folds < 2:
+            raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
+        if self.baseline_epochs < 0:
+            raise ValueError(f"baseline_epochs must be at least 0, got {self.baseline_epochs}")
+        if self.baseline_reg_items < 0 or self.baseline_reg_users < 0:
+            raise ValueError("the baseline regularisations cannot be negative")
+        if not self.rating_min < self.rating_max:
+            raise ValueError(
+                f"rating_min ({self.rating_min}) must be below rating_max ({self.rating_max})"
+            )
 
     def values(self) -> list[Any]:
         return [
@@ -119,6 +141,12 @@ class BuildParams:
             self.relevance_threshold,
             self.test_fraction,
             self.seed,
+            self.n_folds,
+            self.baseline_epochs,
+            self.baseline_reg_items,
+            self.baseline_reg_users,
+            self.rating_min,
+            self.rating_max,
         ]
 
 
@@ -346,20 +374,94 @@ class Recommender:
         )
 
     def recommend(
-        self, user_id: int, n: int = 10, method: Method = "user", k: int | None = None
+        self, user_id: int, n: int = 10, method: str = "user", k: int | None = None
     ) -> pd.DataFrame:
-        """The user's top ``n`` unrated movies by ``method`` ('user', 'item' or 'content').
+        """The user's top ``n`` unrated movies by ``method``.
 
-        ``k`` is the neighbourhood: similar users for 'user' (default 5), neighbours of
-        each rated movie for 'item' and 'content' (default 10). Reads the
+        ``method`` is 'popularity' (the most rated unrated movies, macro
+        ``recommend_popular``), 'user', 'item' or 'content' (the foundation's recommenders; ``k``
+        is the neighbourhood: similar users for 'user', default 5, neighbours of each
+        rated movie for 'item' and 'content', default 10; they read the
         ``recommend_user_based`` / ``recommend_item_based`` / ``recommend_content_based``
-        macros; their SQL comments give the formulas.
+        macros), or a model of the ``knn_models`` table such as
+        'knn_baseline_item_pearson_baseline': every rated movie the user has not rated,
+        ranked by that model's predicted rating (the ``knn_recommendations`` view; ``k``
+        does not apply, the model's row sets its neighbourhood).
         """
-        if method not in _RECOMMEND_SQL:
-            raise ValueError(f"unknown method {method!r}; use one of {sorted(_RECOMMEND_SQL)}")
-        if k is None:
-            k = 5 if method == "user" else 10
-        return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n, "k": k})
+        if method == "popularity":
+            return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n})
+        if method in _RECOMMEND_SQL:
+            if k is None:
+                k = 5 if method == "user" else 10
+            return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n, "k": k})
+        self._require_model(method, list(_RECOMMEND_SQL))
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        known = execute(
+            self.con, "select count(*) from user_stats where user_id = ?", [user_id]
+        ).fetchone()
+        if not known or known[0] == 0:
+            raise NotFoundError(f"no user with user_id {user_id} has ratings")
+        with self._requests(
+            "select ? as user_id, m.movie_id from movie_stats as m "
+            "where not exists (select 1 from ratings as r "
+            "where r.user_id = ? and r.movie_id = m.movie_id)",
+            [user_id, user_id],
+        ):
+            return self._query(
+                "select r.rank, r.movie_id, m.title, m.genres, r.predicted_rating as score "
+                "from knn_recommendations as r inner join movies as m using (movie_id) "
+                "where r.model = ? and r.user_id = ? and r.rank <= ? order by r.rank",
+                [method, user_id, n],
+            )
+
+    def predict(
+        self,
+        pairs: pd.DataFrame | Sequence[tuple[int, int]],
+        model: str = "knn_baseline_item_pearson_baseline",
+    ) -> pd.DataFrame:
+        """Predicted ratings of (user_id, movie_id) ``pairs`` by a model of ``knn_models``.
+
+        Reads the ``knn_predictions`` view (its SQL comment gives every formula): one row
+        per distinct pair with predicted_rating (clipped to the rating scale),
+        unclipped_rating, actual_k (positive-similarity neighbours used) and
+        was_impossible (the model fell back to the global mean).
+        """
+        self._require_model(model)
+        frame = pd.DataFrame(pairs, columns=["user_id", "movie_id"])
+        self.con.register("recsys_duck_pairs", frame)
+        try:
+            with self._requests(
+                "select distinct cast(user_id as integer) as user_id, "
+                "cast(movie_id as integer) as movie_id from recsys_duck_pairs",
+                [],
+            ):
+                return self._query(
+                    "select * from knn_predictions where model = ? order by user_id, movie_id",
+                    [model],
+                )
+        finally:
+            self.con.unregister("recsys_duck_pairs")
+
+    def models(self) -> pd.DataFrame:
+        """The ``knn_models`` table: every rating predictor's algorithm and settings."""
+        return self._query("select * from knn_models order by model")
+
+    def _require_model(self, model: str, others: Sequence[str] = ()) -> None:
+        self._require_built()
+        rows = execute(self.con, "select model from knn_models order by model").fetchall()
+        names = [row[0] for row in rows]
+        if model not in names:
+            raise ValueError(f"unknown model {model!r}; use one of {[*others, *names]}")
+
+    @contextmanager
+    def _requests(self, query: str, params: Sequence[Any]) -> Iterator[None]:
+        """Shadow the (empty) knn_requests table with a temporary one for one query."""
+        execute(self.con, f"create or replace temp table knn_requests as {query}", params)
+        try:
+            yield
+        finally:
+            execute(self.con, "drop table if exists temp.knn_requests")
 
     def recommendations(self, method: Method | None = None) -> pd.DataFrame:
         """The materialised ``recommendations`` table (every user, every method, top-N)."""
@@ -376,17 +478,25 @@ class Recommender:
         self,
         split: Split = "holdout",
         *,
+        models: Sequence[str] | None = None,
+        folds: int | None = None,
+        rank_models: Sequence[str] = (),
         test_fraction: float | None = None,
         seed: int | None = None,
         relevance_threshold: float | None = None,
     ) -> evaluation.EvaluationResult:
-        """Hold out part of every user's ratings, retrain on the rest, and score the methods.
+        """Split the ratings, retrain every model on the train part, and score it.
 
-        ``split`` is 'holdout' (a seeded random 20% per user) or 'temporal' (each user's
-        latest 20%). The run is one transaction; results are stored in
-        ``eval_predictions`` / ``eval_recommendations`` and read from the
-        ``eval_rating_metrics`` and ``eval_ranking_metrics`` views. ``test_fraction``,
-        ``seed`` and ``relevance_threshold``, when given, replace the stored settings
+        ``split``: 'holdout' (a seeded random 20% of each user's ratings), 'temporal'
+        (each user's latest 20%), 'leave_last_out' (each user's latest rating) or
+        'kfold' (``folds`` seeded folds over all ratings, default 5; metrics are the mean
+        and standard deviation over the folds). ``models``: names from
+        ``evaluation.known_models`` (default ``evaluation.DEFAULT_MODELS``); the k-NN
+        models of ``knn_models`` are ranked too when also in ``rank_models``. The run is
+        one transaction; results are stored in ``eval_predictions`` /
+        ``eval_recommendations`` and read from the ``eval_rating_metrics``,
+        ``eval_ranking_metrics`` and ``eval_summary`` views. ``test_fraction``, ``seed``
+        and ``relevance_threshold``, when given, replace the stored settings
         (``recsys_params``) for this and later evaluations.
         """
         self._require_built()
@@ -401,7 +511,13 @@ class Recommender:
                     "relevance_threshold = coalesce(?, relevance_threshold)",
                     [test_fraction, seed, relevance_threshold],
                 )
-                evaluation.run(con, split)
+                evaluation.run(
+                    con,
+                    split,
+                    evaluation.DEFAULT_MODELS if models is None else models,
+                    folds=folds,
+                    rank_models=rank_models,
+                )
             evaluation.cleanup(con)
         return evaluation.results(self.con, split)
 

@@ -24,7 +24,14 @@ _SOURCE = Path(__file__).parent.parent / "sql"
 
 # Layers whose objects depend on the ratings table: the evaluation re-applies them on
 # a training split. The content layer depends on movies and tags only.
-RATING_LAYERS = ("20_stats", "30_similarity", "40_neighbors", "50_recommend", "60_marts")
+RATING_LAYERS = (
+    "20_stats",
+    "25_baseline",
+    "30_similarity",
+    "40_neighbors",
+    "50_recommend",
+    "60_marts",
+)
 CONTENT_OBJECTS = frozenset({"content_features", "content_similarity", "content_neighbors"})
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import TINY
@@ -82,7 +83,17 @@ def test_evaluate_prints_metrics(db: Path) -> None:
     done = run("evaluate", "--split", "temporal", "--test-fraction", "0.5", "--json", db=db)
     assert done.returncode == 0, done.stderr
     methods = {row["method"] for row in json.loads(done.stdout)}
-    assert methods == {"user_based", "item_based", "content_based"}
+    assert methods == {
+        "user_based",
+        "item_based",
+        "content_based",
+        "popularity",
+        "baseline_only",
+        "knn_baseline_item_pearson_baseline",
+    }
+    written = db.with_name(f"{db.name}.temporal.evaluation.csv")
+    summary = pd.read_csv(written)
+    assert set(summary["method"]) == methods and {"rmse", "ndcg_at_k"} <= set(summary["metric"])
 
 
 def test_failed_build_leaves_database_unchanged(db: Path, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error
 from sklearn.preprocessing import normalize
 
 from recsys_duck import Recommender
+from recsys_duck.evaluation import DEFAULT_MODELS, FOUNDATION_METHODS
 
 pytestmark = pytest.mark.slow
 
@@ -841,7 +842,8 @@ def test_holdout_split(holdout: Evaluation, ratings: pd.DataFrame) -> None:
 def test_rating_metrics(holdout: Evaluation) -> None:
     predictions = holdout.predictions
     n_test = len(holdout.test)
-    assert set(predictions["method"]) == set(METHOD_NAMES.values())
+    # every default model but popularity (it only ranks) predicts ratings
+    assert set(predictions["method"]) == set(DEFAULT_MODELS) - {"popularity"}
     for method, rows in predictions.groupby("method"):
         assert len(rows) == n_test, f"{method}: {len(rows)} prediction rows for {n_test} test pairs"
         known = rows[rows["predicted_rating"].notna()]
@@ -861,7 +863,7 @@ def test_ranking_metrics(holdout: Evaluation) -> None:
     n_cut = 10
     discounts = 1.0 / np.log2(np.arange(2, n_cut + 2))
     methods = sorted(set(holdout.recommendations["method"]))
-    assert methods == sorted(METHOD_NAMES.values())
+    assert methods == sorted(FOUNDATION_METHODS)
     for method in methods:
         recs = holdout.recommendations[holdout.recommendations["method"] == method]
         ranks = recs.groupby("user_id")["rank"].agg(
@@ -869,7 +871,7 @@ def test_ranking_metrics(holdout: Evaluation) -> None:
         )
         assert ranks.all(), f"{method}: a user's ranks are not 1..n"
         lists = recs.sort_values(["user_id", "rank"]).groupby("user_id")["movie_id"].agg(list)
-        precision, recall, ndcg = [], [], []
+        precision, recall, ndcg, ap, hit, rr = [], [], [], [], [], []
         for user_id, truth in relevant.items():
             top = lists.get(user_id, [])[:n_cut]
             hits = np.array([movie_id in truth for movie_id in top], dtype=bool)
@@ -877,12 +879,19 @@ def test_ranking_metrics(holdout: Evaluation) -> None:
             recall.append(hits.sum() / len(truth))
             ideal = discounts[: min(len(truth), n_cut)].sum()
             ndcg.append(discounts[: len(hits)][hits].sum() / ideal)
+            precision_at_hits = np.cumsum(hits)[hits] / (np.flatnonzero(hits) + 1)
+            ap.append(precision_at_hits.sum() / min(len(truth), n_cut))
+            hit.append(float(hits.any()))
+            rr.append(1 / (np.argmax(hits) + 1) if hits.any() else 0.0)
         got = holdout.ranking_metrics.loc[method]
         assert got["n_users"] == len(relevant)
         for name, values in (
             ("precision_at_k", precision),
             ("recall_at_k", recall),
             ("ndcg_at_k", ndcg),
+            ("map_at_k", ap),
+            ("hit_rate_at_k", hit),
+            ("mrr_at_k", rr),
         ):
             expected = float(np.mean(values))
             assert abs(got[name] - expected) < TOL, f"{method} {name}: {got[name]} vs {expected}"

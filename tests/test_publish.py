@@ -204,7 +204,8 @@ def test_cli_publishes_every_table(published: subprocess.CompletedProcess[str]) 
     assert lines[0].split() == ["table", "rows"]
     shown = {line.split()[0]: int(line.split()[1]) for line in lines[1:] if line.strip()}
     assert set(shown) == set(TABLES)
-    assert shown["recommendations"] > 0 and shown["eval_rating_metrics"] == 3
+    # three methods that predict ratings, plus baseline_only and the default k-NN model
+    assert shown["recommendations"] > 0 and shown["eval_rating_metrics"] == 5
     assert "swapped in schema recsys" in published.stderr  # progress on stderr
 
 
@@ -332,6 +333,8 @@ def test_parameterised_queries(
         "eval_predictions": ("user_id = %s", [(1,)]),
         "rating_matrix_stats": ("n_users = %s", [(3,)]),
         "recsys_params": ("n_recommendations = %s", [(3,)]),
+        "eval_summary": ("metric = %s and method = %s", [("rmse", "baseline_only")]),
+        "knn_models": ("algorithm = %s", [("knn_baseline",)]),
     }
     assert set(lookups) == set(TABLES)
     with pg.connect() as pcon, duckdb.connect(str(source_a), read_only=True) as dcon:
@@ -395,10 +398,12 @@ def test_keys_indexes_and_comments(
         "content_neighbors": "movie_id,rank",
         "user_neighbors": "user_id,rank",
         "recommendations": "method,user_id,rank",
-        "eval_rating_metrics": "split,method",
-        "eval_ranking_metrics": "split,method,k",
-        "eval_predictions": "split,method,user_id,movie_id",
-    }  # the one-row tables rating_matrix_stats and recsys_params have none
+        "eval_rating_metrics": "split,fold,method",
+        "eval_ranking_metrics": "split,fold,method,k",
+        "eval_predictions": "split,fold,method,user_id,movie_id",
+        "knn_models": "model",
+    }  # none on the one-row rating_matrix_stats and recsys_params; eval_summary has a
+    # unique index instead (its k is NULL for the rating metrics)
     unique = {(t.removeprefix("recsys."), cols) for t, kind, cols in keys if kind == "u"}
     assert ("item_neighbors", "movie_id,neighbor_id") in unique
     lookup = {(t, d.split("USING btree ")[1]) for t, d in indexes}

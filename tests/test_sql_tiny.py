@@ -158,7 +158,7 @@ def test_recommendations_never_include_rated_movies(tiny: Recommender) -> None:
     recs = tiny.recommendations()
     merged = recs.merge(rated, on=["user_id", "movie_id"])
     assert merged.empty
-    assert set(recs["method"]) == {"user_based", "item_based", "content_based"}
+    assert set(recs["method"]) == {"user_based", "item_based", "content_based", "popularity"}
 
 
 def test_recommendations_table_matches_macros(tiny: Recommender) -> None:
@@ -268,3 +268,19 @@ def test_audits_find_nothing(tiny: Recommender) -> None:
     found = tiny.audit()
     assert len(found) >= 6
     assert {name: len(rows) for name, rows in found.items() if len(rows)} == {}
+
+
+def test_popularity_by_hand(tiny: Recommender) -> None:
+    # Ratings per movie: m1 2, m2 2, m3 2, m4 1; equal counts by smaller id, so the
+    # order is m1, m2, m3, m4 and each user gets the unrated ones in that order.
+    got = tiny.sql(
+        "select user_id, movie_id, score from recommendations "
+        "where method = 'popularity' order by user_id, rank"
+    )
+    assert list(got.itertuples(index=False, name=None)) == [
+        (1, 3, 2.0),
+        (1, 4, 1.0),
+        (2, 2, 2.0),
+        (2, 4, 1.0),
+        (3, 1, 2.0),
+    ]

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -38,6 +39,11 @@ TABLES = {
     "eval_test_ratings",
     "eval_predictions",
     "eval_recommendations",
+    "eval_train_items",
+    "eval_folds",
+    "knn_models",
+    "knn_requests",
+    "baseline_biases",
 }
 VIEWS = {
     "movie_genres",
@@ -61,6 +67,17 @@ VIEWS = {
     "eval_rating_metrics",
     "eval_ranking_metrics",
     "eval_user_ranking_metrics",
+    "knn_ratings",
+    "item_pair_stats",
+    "user_pair_stats",
+    "knn_pair_similarity",
+    "knn_predictions",
+    "knn_recommendations",
+    "popularity_scores",
+    "kfold_split",
+    "leave_last_out_split",
+    "eval_cutoffs",
+    "eval_summary",
 }
 
 CATALOGUE_SQL = {
@@ -76,6 +93,9 @@ def db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Recommender(path) as rec:
         rec.build(TINY, PARAMS)
         rec.evaluate("holdout", test_fraction=0.5)
+    # knn_requests is empty after a build; two requests give the k-NN views rows to read.
+    with duckdb.connect(str(path)) as con:
+        con.execute("insert into knn_requests values (1, 3), (2, 4)")
     return path
 
 
@@ -114,6 +134,11 @@ def assert_same_values(got: pd.DataFrame, want: pd.DataFrame) -> None:
     """Equal values; dtypes may differ (pandas reads INTEGER as int64 and a nullable
     INTEGER as float64 through SQLAlchemy, as int32 / Int32 from DuckDB)."""
     assert len(want) > 0
+    got = got.copy()
+    for column in got.columns:
+        # a column that is NULL on every row comes back as None objects, not NaN floats
+        if got[column].dtype == object and want[column].dtype.kind == "f":
+            got[column] = got[column].astype("float64")
     pd.testing.assert_frame_equal(sorted_frame(got), sorted_frame(want), check_dtype=False)
 
 
@@ -161,6 +186,7 @@ def test_metadata_reflects_tables_and_views(engine: sa.Engine) -> None:
         "n_ratings",
         "density",
         "sparsity",
+        "mean_rating",
     ]
     assert isinstance(stats.c.density.type, sa.Float)
 
@@ -238,7 +264,8 @@ def test_a_held_connection_keeps_its_snapshot_and_a_new_one_sees_a_rebuild(
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        assert held.execute(sa.text("select count(*) from recommendations")).scalar_one() > 9
+        assert held.execute(sa.text("select count(*) from recommendations")).scalar_one() > 12
     with engine.connect() as fresh:
-        assert fresh.execute(sa.text("select count(*) from recommendations")).scalar_one() == 9
+        # one recommendation per user (3) and method (4)
+        assert fresh.execute(sa.text("select count(*) from recommendations")).scalar_one() == 12
     engine.dispose()

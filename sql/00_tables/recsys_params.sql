@@ -11,9 +11,15 @@ create table if not exists recsys_params (
     tag_max_features integer not null,         -- vocabulary cap of the tag vectoriser
     relevance_threshold double not null,       -- evaluation: a test rating >= this is relevant
     test_fraction double not null,             -- evaluation: share of each user's ratings held out
-    seed integer not null                      -- evaluation: seed of the per-user holdout split
+    seed integer not null,                     -- evaluation: seed of the holdout and k-fold splits
+    n_folds integer not null,                  -- evaluation: number of folds of the k-fold split
+    baseline_epochs integer not null,          -- baseline_biases: alternating least squares epochs
+    baseline_reg_items double not null,        -- baseline_biases: regularisation of item biases
+    baseline_reg_users double not null,        -- baseline_biases: regularisation of user biases
+    rating_min double not null,                -- rating scale: predictions are clipped to
+    rating_max double not null                 --   [rating_min, rating_max]
 );
 
 insert into recsys_params
-select 50, 5, 10, 20, 0.6, 0.4, 50, 4.0, 0.2, 42
+select 50, 5, 10, 20, 0.6, 0.4, 50, 4.0, 0.2, 42, 5, 10, 10.0, 15.0, 0.5, 5.0
 where not exists (select 1 from recsys_params);

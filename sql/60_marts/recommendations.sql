@@ -4,6 +4,7 @@
 --   user_based    ranked by user_based_predictions.predicted_rating
 --   item_based    ranked by item_based_scores.score
 --   content_based ranked by content_based_scores.score
+--   popularity    ranked by popularity_scores.score (the movie's number of ratings)
 -- Equal scores (to 10 decimal places, so that floating-point noise cannot reorder
 -- mathematically equal scores) are ordered by the smaller movie_id. Movies the user rated never appear.
 create or replace table recommendations as
@@ -16,6 +17,9 @@ with scored as (
     union all
     select 'content_based' as method, user_id, movie_id, score
     from content_based_scores
+    union all
+    select 'popularity' as method, user_id, movie_id, score
+    from popularity_scores
 ),
 ranked as (
     select

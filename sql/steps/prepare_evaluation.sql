@@ -1,8 +1,9 @@
--- prepare_evaluation: a step, not a layer. recsys_duck.evaluation runs it with $split
--- ('holdout' or 'temporal') bound, before it re-applies the rating layers (20..60) in
--- schema eval_train so that every model there is trained on the split's train part only.
+-- prepare_evaluation: a step, not a layer. recsys_duck.evaluation runs it once per fold
+-- with $split ('kfold', 'holdout', 'temporal' or 'leave_last_out') and $fold (1 for the
+-- single splits) bound, before it re-applies the rating layers in schema eval_train so
+-- that every model there is trained on the fold's train part only.
 
--- eval_split: one row per rating of the chosen split, is_test marking the held-out part.
+-- eval_split: one row per rating, is_test marking the fold's held-out part.
 create or replace table eval_split as
 select user_id, movie_id, rating, rated_at, is_test
 from holdout_split
@@ -10,14 +11,22 @@ where $split = 'holdout'
 union all
 select user_id, movie_id, rating, rated_at, is_test
 from temporal_split
-where $split = 'temporal';
+where $split = 'temporal'
+union all
+select user_id, movie_id, rating, rated_at, is_test
+from leave_last_out_split
+where $split = 'leave_last_out'
+union all
+select user_id, movie_id, rating, rated_at, fold = $fold as is_test
+from kfold_split
+where $split = 'kfold';
 
 drop schema if exists eval_train cascade;
 
 create schema eval_train;
 
 -- The training copy sees only the train ratings; what does not depend on ratings
--- (movies, settings, content neighbours) is read from the main schema.
+-- (movies, settings, model definitions, content neighbours) is read from main.
 create table eval_train.ratings as
 select user_id, movie_id, rating, rated_at
 from eval_split
@@ -27,4 +36,12 @@ create view eval_train.movies as select * from main.movies;
 
 create view eval_train.recsys_params as select * from main.recsys_params;
 
+create view eval_train.knn_models as select * from main.knn_models;
+
 create view eval_train.content_neighbors as select * from main.content_neighbors;
+
+-- The k-NN predictors predict the held-out pairs.
+create table eval_train.knn_requests as
+select user_id, movie_id
+from eval_split
+where is_test;

@@ -5,8 +5,9 @@ create table rating_matrix_stats (
     n_movies bigint not null,
     n_ratings bigint not null,
     density double precision,
-    sparsity double precision
+    sparsity double precision,
+    mean_rating double precision
 );
 
 comment on table rating_matrix_stats is
-'one row: n_users, n_movies (movies with a rating), n_ratings, density = n_ratings / (n_users * n_movies), sparsity = 1 - density';
+'one row: n_users, n_movies (movies with a rating), n_ratings, density = n_ratings / (n_users * n_movies), sparsity = 1 - density, mean_rating = the global mean of the baseline predictor';

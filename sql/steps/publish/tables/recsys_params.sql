@@ -10,8 +10,14 @@ create table recsys_params (
     tag_max_features integer not null,
     relevance_threshold double precision not null,
     test_fraction double precision not null,
-    seed integer not null
+    seed integer not null,
+    n_folds integer not null,
+    baseline_epochs integer not null,
+    baseline_reg_items double precision not null,
+    baseline_reg_users double precision not null,
+    rating_min double precision not null,
+    rating_max double precision not null
 );
 
 comment on table recsys_params is
-'one row: the settings that computed the published tables (neighbours k, list lengths, content weights, evaluation split)';
+'one row: the settings that computed the published tables (neighbours k, list lengths, content weights, evaluation splits, baseline fitting, rating scale)';
