@@ -40,6 +40,7 @@ import pandas as pd
 import scipy
 import scipy.sparse as sp
 
+from bench.references import Neighbors, top_k_neighbors
 from recsys_duck import Recommender
 from recsys_duck.recommender import BuildParams, Method
 from recsys_duck.sql import layer_files, run_file
@@ -73,15 +74,6 @@ class BuildRun:
 
 
 @dataclass(frozen=True)
-class Neighbors:
-    """Top-k neighbour lists as parallel arrays, ordered by (row_id, rank)."""
-
-    row_id: IntArray
-    neighbor_id: IntArray
-    similarity: FloatArray
-
-
-@dataclass(frozen=True)
 class ReferenceRun:
     """One timed scipy.sparse reference: seconds per part and the neighbours found."""
 
@@ -111,37 +103,6 @@ def time_build(data_dir: Path, db_path: Path) -> BuildRun:
         report = rec.build(data_dir)
         wall = time.perf_counter() - start
     return BuildRun(wall_seconds=wall, steps=dict(report.seconds))
-
-
-def top_k_neighbors(similarity: sp.csr_array, ids: IntArray, k: int) -> Neighbors:
-    """The ``k`` most similar other rows of each row of a square CSR similarity matrix.
-
-    Ties are broken by the smaller id (``ids`` is sorted, so by the smaller index).
-    Rows are visited once, only to find each row's k-th largest value with
-    ``np.partition``; the survivors (the top k plus ties at the threshold) are then
-    ordered by (row, -similarity, neighbour) in one ``np.lexsort`` and cut at rank k.
-    """
-    indptr, indices, data = similarity.indptr, similarity.indices, similarity.data
-    picks: list[IntArray] = []
-    for row in range(similarity.shape[0]):
-        start, end = indptr[row], indptr[row + 1]
-        positions = np.flatnonzero(indices[start:end] != row)
-        if positions.size > k:
-            values = data[start:end][positions]
-            threshold = np.partition(values, values.size - k)[values.size - k]
-            positions = positions[values >= threshold]
-        picks.append(positions + start)
-    candidates = np.concatenate(picks)
-    rows = np.repeat(np.arange(similarity.shape[0]), [p.size for p in picks])
-    order = np.lexsort((indices[candidates], -data[candidates], rows))
-    candidates, rows = candidates[order], rows[order]
-    rank = np.arange(rows.size) - np.searchsorted(rows, rows)
-    kept = rank < k
-    return Neighbors(
-        row_id=ids[rows[kept]],
-        neighbor_id=ids[indices[candidates[kept]]],
-        similarity=data[candidates[kept]],
-    )
 
 
 def scipy_reference(ratings_csv: Path, k: int) -> ReferenceRun:
