@@ -108,12 +108,19 @@ def recsys_duck_top_k(
 
     Only the layers that neighbour table needs are applied: the tables (``00_tables``),
     the stats views (``20_stats``) and the similarity views (``30_similarity``) except
-    the content ones; ``recsys_params.neighbors_k`` is set to ``k``.
+    the content and k-NN predictor ones; ``recsys_params.neighbors_k`` is set to ``k``.
     """
     import pandas as pd
 
     from bench.bench_build import NEIGHBOR_SQL
-    from recsys_duck.sql import CONTENT_OBJECTS, apply_layers, execute, layer_files, run_file
+    from recsys_duck.sql import (
+        CONTENT_OBJECTS,
+        KNN_OBJECTS,
+        apply_layers,
+        execute,
+        layer_files,
+        run_file,
+    )
     from recsys_duck.storage import connect
 
     workdir = Path(spec["workdir"])
@@ -131,7 +138,7 @@ def recsys_duck_top_k(
         execute(con, LOAD_RATINGS_SQL)
         con.unregister("bench_loaded_ratings")
         execute(con, "update recsys_params set neighbors_k = ?", [k])
-        apply_layers(con, ["20_stats", "30_similarity"], skip=CONTENT_OBJECTS)
+        apply_layers(con, ["20_stats", "30_similarity"], skip=CONTENT_OBJECTS | KNN_OBJECTS)
         execute(con, "checkpoint")
 
     table = f"{task}_neighbors"

@@ -33,6 +33,9 @@ RATING_LAYERS = (
     "60_marts",
 )
 CONTENT_OBJECTS = frozenset({"content_features", "content_similarity", "content_neighbors"})
+# The objects of the k-NN rating predictors in 30_similarity (they read 25_baseline):
+# skip them to build only the similarity views the neighbour tables need.
+KNN_OBJECTS = frozenset({"item_pair_stats", "user_pair_stats", "knn_pair_similarity"})
 
 
 def sql_dir() -> Path:
