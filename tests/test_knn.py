@@ -83,11 +83,12 @@ def test_unknown_user_falls_back(tiny: Recommender) -> None:
 
 
 def als_biases(
-    users: np.ndarray, items: np.ndarray, r: np.ndarray, epochs: int, reg_i: float, reg_u: float
+    ratings: pd.DataFrame, epochs: int = 10, reg_i: float = 10.0, reg_u: float = 15.0
 ) -> tuple[float, dict[int, float], dict[int, float]]:
     """Surprise's baseline ALS, vectorised per epoch with bincount."""
-    uid, u_idx = np.unique(users, return_inverse=True)
-    iid, i_idx = np.unique(items, return_inverse=True)
+    r = ratings.rating.to_numpy()
+    uid, u_idx = np.unique(ratings.user_id.to_numpy(), return_inverse=True)
+    iid, i_idx = np.unique(ratings.movie_id.to_numpy(), return_inverse=True)
     mu = float(r.mean())
     bu = np.zeros(len(uid))
     bi = np.zeros(len(iid))
@@ -101,10 +102,7 @@ def als_biases(
 
 def test_baseline_biases_equal_als_by_numpy(tiny: Recommender) -> None:
     ratings = tiny.sql("select user_id, movie_id, rating from ratings")
-    mu, bu, bi = als_biases(
-        ratings.user_id.to_numpy(), ratings.movie_id.to_numpy(), ratings.rating.to_numpy(),
-        10, 10.0, 15.0,
-    )  # fmt: skip
+    mu, bu, bi = als_biases(ratings)
     got = tiny.sql("select kind, id, bias from baseline_biases")
     assert len(got) == len(bu) + len(bi)
     for kind, expected in (("user", bu), ("item", bi)):
@@ -229,10 +227,7 @@ MODELS = [
 @pytest.mark.slow
 def test_knn_parity_with_numpy_on_ml_latest_small(small: Recommender) -> None:
     ratings = small.sql("select user_id, movie_id, rating from ratings")
-    mu, bu, bi = als_biases(
-        ratings.user_id.to_numpy(), ratings.movie_id.to_numpy(), ratings.rating.to_numpy(),
-        10, 10.0, 15.0,
-    )  # fmt: skip
+    mu, bu, bi = als_biases(ratings)
     got_biases = small.sql("select kind, id, bias from baseline_biases")
     users = got_biases[got_biases.kind == "user"].set_index("id")["bias"]
     assert max(abs(users[u] - b) for u, b in bu.items()) < 1e-12

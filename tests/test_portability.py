@@ -11,17 +11,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from recsys_duck.sql import layer_files, split_statements
+from recsys_duck.sql import RATING_LAYERS, layer_files, split_statements
 
-CORE_LAYERS = (
-    "20_stats",
-    "25_baseline",
-    "30_similarity",
-    "40_neighbors",
-    "50_recommend",
-    "60_marts",
-    "70_evaluation",
-)
+CORE_LAYERS = (*RATING_LAYERS, "70_evaluation")
 CORE_FILES = [path for layer in CORE_LAYERS for path in layer_files(layer)]
 DUCKDB_ONLY = ("list_", "struct_", "array_agg", "unnest", "max_by", "arg_max", "string_split")
 
