@@ -69,12 +69,13 @@ class EvaluationResult:
         return table.reset_index()
 
     def table(self, k: int = 10) -> pd.DataFrame:
-        """Method x metric at cutoff ``k`` as "mean ± std" strings (std only with folds)."""
+        """Method x metric at cutoff ``k`` as "mean ± std" strings (std only with folds;
+        blank where a method has no such metric, e.g. no RMSE for popularity)."""
         rows = self.summary[self.summary["k"].isna() | (self.summary["k"] == k)].copy()
         rows["value"] = [
             _mean_std(mean, std) for mean, std in zip(rows["mean"], rows["std"], strict=True)
         ]
-        table = rows.pivot(index="method", columns="metric", values="value")
+        table = rows.pivot(index="method", columns="metric", values="value").fillna("")
         table.columns.name = None
         return table.reset_index()
 
@@ -162,6 +163,7 @@ def _run_fold(
         )
     execute(con, "set schema = 'eval_train'")
     try:
+        _drop_materialised_pair_stats(con)
         if foundation:
             apply_layers(con, RATING_LAYERS, skip=CONTENT_OBJECTS)
         else:
@@ -204,6 +206,18 @@ def _materialise_pair_stats(con: duckdb.DuckDBPyConnection, models: Sequence[str
         execute(con, f"create table {staged} as select * from {view}")  # noqa: S608
         execute(con, f"drop view {view}")
         execute(con, f"alter table {staged} rename to {view}")
+
+
+def _drop_materialised_pair_stats(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the pair-sum tables an earlier fold made of the views, so that the layers
+    can create the views again."""
+    tables = execute(
+        con,
+        "select table_name from duckdb_tables() where schema_name = 'eval_train' "
+        "and table_name in ('item_pair_stats', 'user_pair_stats')",
+    ).fetchall()
+    for (table,) in tables:
+        execute(con, f"drop table {quote_identifier(table)}")
 
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:

@@ -284,3 +284,29 @@ def test_popularity_by_hand(tiny: Recommender) -> None:
         (2, 4, 1.0),
         (3, 1, 2.0),
     ]
+
+
+def test_kfold_evaluation_of_every_kind_of_model(tiny: Recommender) -> None:
+    # Several folds in one transaction, foundation methods and k-NN models together:
+    # DuckDB refuses to commit a transaction that dropped a schema it had filled, so
+    # this also guards the fold loop's reuse of schema eval_train.
+    result = tiny.evaluate(
+        "kfold",
+        folds=2,
+        models=["popularity", "item_based", "baseline_only", "knn_basic_item_cosine"],
+        rank_models=["knn_basic_item_cosine"],
+    )
+    folds = tiny.sql("select fold, n_test from eval_folds where split = 'kfold' order by fold")
+    assert folds["fold"].tolist() == [1, 2] and folds["n_test"].sum() == 7
+    ranked = set(result.ranking["method"])
+    assert ranked == {"popularity", "item_based", "knn_basic_item_cosine"}  # not baseline_only
+    rated = set(result.rating["method"])
+    # popularity only ranks
+    assert rated == {"item_based", "baseline_only", "knn_basic_item_cosine"}
+    rmse = result.summary[(result.summary.metric == "rmse")].set_index("method")
+    per_fold = result.rating.groupby("method")["rmse"]
+    assert rmse.loc["baseline_only", "mean"] == pytest.approx(per_fold.mean()["baseline_only"])
+    assert rmse.loc["baseline_only", "std"] == pytest.approx(per_fold.std()["baseline_only"])
+    # the held-out pairs of the two folds are all the ratings, each once
+    test = tiny.sql("select user_id, movie_id from eval_test_ratings where split = 'kfold'")
+    assert len(test) == 7 and not test.duplicated().any()

@@ -41,6 +41,7 @@ TABLES = {
     "eval_recommendations",
     "eval_train_items",
     "eval_folds",
+    "eval_ranked_methods",
     "knn_models",
     "knn_requests",
     "baseline_biases",

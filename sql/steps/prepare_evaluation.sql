@@ -21,27 +21,27 @@ select user_id, movie_id, rating, rated_at, fold = $fold as is_test
 from kfold_split
 where $split = 'kfold';
 
-drop schema if exists eval_train cascade;
-
-create schema eval_train;
+-- The schema is kept from fold to fold and its objects replaced: DuckDB 1.5 cannot
+-- commit a transaction that dropped a schema whose tables it had filled.
+create schema if not exists eval_train;
 
 -- The training copy sees only the train ratings; what does not depend on ratings
 -- (movies, settings, model definitions, content neighbours) is read from main.
-create table eval_train.ratings as
+create or replace table eval_train.ratings as
 select user_id, movie_id, rating, rated_at
 from eval_split
 where not is_test;
 
-create view eval_train.movies as select * from main.movies;
+create or replace view eval_train.movies as select * from main.movies;
 
-create view eval_train.recsys_params as select * from main.recsys_params;
+create or replace view eval_train.recsys_params as select * from main.recsys_params;
 
-create view eval_train.knn_models as select * from main.knn_models;
+create or replace view eval_train.knn_models as select * from main.knn_models;
 
-create view eval_train.content_neighbors as select * from main.content_neighbors;
+create or replace view eval_train.content_neighbors as select * from main.content_neighbors;
 
 -- The k-NN predictors predict the held-out pairs.
-create table eval_train.knn_requests as
+create or replace table eval_train.knn_requests as
 select user_id, movie_id
 from eval_split
 where is_test;

@@ -30,6 +30,19 @@ left join predictions as p
     and p.movie_id = t.movie_id
 where t.split = $split and t.fold = $fold;
 
+insert into eval_ranked_methods (split, fold, method)
+select $split, $fold, m.method
+from (
+    select 'user_based' as method
+    union all
+    select 'item_based'
+    union all
+    select 'content_based'
+    union all
+    select 'popularity'
+) as m
+where list_contains($methods, m.method);
+
 insert into eval_recommendations (split, fold, method, user_id, rank, movie_id)
 select $split, $fold, r.method, r.user_id, r.rank, r.movie_id
 from eval_train.recommendations as r

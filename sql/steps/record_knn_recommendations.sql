@@ -15,6 +15,8 @@ where not exists (
     where r.user_id = u.user_id and r.movie_id = m.movie_id
 );
 
+insert into eval_ranked_methods (split, fold, method) values ($split, $fold, $model);
+
 insert into eval_recommendations (split, fold, method, user_id, rank, movie_id)
 select $split, $fold, $model, r.user_id, r.rank, r.movie_id
 from eval_train.knn_recommendations as r

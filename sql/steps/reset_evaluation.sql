@@ -10,3 +10,5 @@ delete from eval_recommendations where split = $split;
 delete from eval_train_items where split = $split;
 
 delete from eval_folds where split = $split;
+
+delete from eval_ranked_methods where split = $split;
