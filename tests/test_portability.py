@@ -21,6 +21,7 @@ CORE_LAYERS = (
     "50_recommend",
     "60_marts",
     "70_evaluation",
+    "75_report",
 )
 CORE_FILES = [path for layer in CORE_LAYERS for path in layer_files(layer)]
 DUCKDB_ONLY = ("list_", "struct_", "array_agg", "unnest", "max_by", "arg_max", "string_split")
