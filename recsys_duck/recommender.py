@@ -24,7 +24,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from recsys_duck import content, evaluation, storage
+from recsys_duck import content, evaluation, report, storage
 from recsys_duck.errors import NotBuiltError, NotFoundError, RecsysError
 from recsys_duck.loader import load_movielens
 from recsys_duck.sql import (
@@ -520,6 +520,22 @@ class Recommender:
                 )
             evaluation.cleanup(con)
         return evaluation.results(self.con, split)
+
+    def report(
+        self,
+        path: str | os.PathLike[str] = "report.html",
+        users: Sequence[int] | None = None,
+        seed: int | None = None,
+    ) -> report.ReportSummary:
+        """Write one self-contained HTML report of the database to ``path``.
+
+        Dataset statistics, similarity distributions, every stored evaluation and the
+        recommendations of three example users (``users``, or drawn with ``seed``,
+        default ``recsys_params.seed``); every number is read from the views of
+        ``sql/75_report`` and the build's own views. Only reads the database.
+        """
+        self._require_built()
+        return report.write_report(self.con, path, users=users, seed=seed)
 
     def audit(self) -> dict[str, pd.DataFrame]:
         """Run every audit of ``sql/audits``; each maps to its offending rows (want: none)."""

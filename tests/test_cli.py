@@ -122,7 +122,7 @@ def test_every_verb_has_an_example() -> None:
 
     from recsys_duck.cli import cli
 
-    for verb in ("build", "stats", "similar", "recommend", "evaluate", "sql", "tour"):
+    for verb in ("build", "stats", "similar", "recommend", "evaluate", "sql", "tour", "report"):
         result = CliRunner().invoke(cli, [verb, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output, verb

@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from recsys_duck.sql import RATING_LAYERS, layer_files, split_statements
 
-CORE_LAYERS = (*RATING_LAYERS, "70_evaluation")
+CORE_LAYERS = (*RATING_LAYERS, "70_evaluation", "75_report")
 CORE_FILES = [path for layer in CORE_LAYERS for path in layer_files(layer)]
 DUCKDB_ONLY = ("list_", "struct_", "array_agg", "unnest", "max_by", "arg_max", "string_split")
 

@@ -79,6 +79,14 @@ VIEWS = {
     "leave_last_out_split",
     "eval_cutoffs",
     "eval_summary",
+    "rating_distribution",
+    "long_tail",
+    "popularity_concentration",
+    "neighbor_similarity_distribution",
+    "strongest_neighbor_pairs",
+    "user_top_rated",
+    "evaluated_methods",
+    "evaluated_splits",
 }
 
 CATALOGUE_SQL = {
