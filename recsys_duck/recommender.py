@@ -403,10 +403,7 @@ class Recommender:
         if not known or known[0] == 0:
             raise NotFoundError(f"no user with user_id {user_id} has ratings")
         with self._requests(
-            "select ? as user_id, m.movie_id from movie_stats as m "
-            "where not exists (select 1 from ratings as r "
-            "where r.user_id = ? and r.movie_id = m.movie_id)",
-            [user_id, user_id],
+            "select user_id, movie_id from knn_candidates where user_id = ?", [user_id]
         ):
             return self._query(
                 "select r.rank, r.movie_id, m.title, m.genres, r.predicted_rating as score "

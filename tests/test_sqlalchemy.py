@@ -75,6 +75,7 @@ VIEWS = {
     "knn_predictions",
     "knn_recommendations",
     "popularity_scores",
+    "knn_candidates",
     "kfold_split",
     "leave_last_out_split",
     "eval_cutoffs",
