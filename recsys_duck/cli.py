@@ -173,6 +173,41 @@ def build(
     _emit(summary, None)
 
 
+@cli.command("add-ratings")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--memory-limit",
+    help="DuckDB memory_limit, e.g. 8GB (spills past it).",
+)
+@click.pass_context
+def add_ratings_command(ctx: click.Context, file: Path, memory_limit: str | None) -> None:
+    """Add new ratings (a CSV with ratings.csv's columns) to a built database.
+
+    Updates the co-rating sums and re-ranks only the neighbours of the movies and users
+    the new ratings affect, then the baseline and the recommendations: the same result
+    as a full rebuild, in one transaction. Pairs already rated are refused.
+
+    \b
+    Example:
+        recsys-duck add-ratings new_ratings.csv
+    """
+    settings: _Settings = ctx.obj
+    with Recommender(settings.db, memory_limit=memory_limit) as rec:
+        report = rec.add_ratings(file)
+    logging.getLogger(__name__).info(
+        "added %d ratings to %s in %.1f s (neighbours of %d movies and %d users refreshed)",
+        report.n_ratings,
+        settings.db,
+        report.total_seconds,
+        report.affected_movies,
+        report.affected_users,
+    )
+    summary = pd.DataFrame(
+        {"step": list(report.seconds), "seconds": [round(s, 3) for s in report.seconds.values()]}
+    )
+    _emit(summary, None)
+
+
 @cli.command()
 @_output_options
 @click.pass_context

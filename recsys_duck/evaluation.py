@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from recsys_duck import pairs
 from recsys_duck.errors import RecsysError
 from recsys_duck.sql import (
     CONTENT_OBJECTS,
+    COSINE_OBJECTS,
     RATING_LAYERS,
     apply_layers,
     execute,
@@ -165,9 +167,12 @@ def _run_fold(
     try:
         _drop_materialised_pair_stats(con)
         if foundation:
-            apply_layers(con, RATING_LAYERS, skip=CONTENT_OBJECTS)
+            for layer in RATING_LAYERS:
+                if layer == "30_similarity":
+                    pairs.compute(con)
+                apply_layers(con, [layer], skip=CONTENT_OBJECTS)
         else:
-            apply_layers(con, _KNN_LAYERS, skip=CONTENT_OBJECTS)
+            apply_layers(con, _KNN_LAYERS, skip=CONTENT_OBJECTS | COSINE_OBJECTS)
             for path in layer_files("50_recommend"):
                 if path.stem.startswith("knn_"):
                     run_file(con, path)

@@ -32,14 +32,14 @@ import os
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from recsys_duck.errors import DataError
-from recsys_duck.sql import execute, run_file, split_statements, step_file
+from recsys_duck.sql import query_file, run_file, step_file
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +124,35 @@ def load_movielens(
     return counts
 
 
+def load_new_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> int:
+    """Check a ratings file of new ratings (MovieLens' ratings.csv columns) against the
+    database and stage it as the temporary table ``_recsys_new_ratings``.
+
+    Every check of :func:`load_movielens` applies, the movies must be in the ``movies``
+    table, and no (user, movie) pair may be rated already. On the first problem a
+    :class:`DataError` names the file, line and column and nothing is staged. Runs
+    inside the caller's transaction. Returns the number of new ratings.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(
+            "no such file; pass a CSV file of new ratings with the header "
+            "userId,movieId,rating,timestamp",
+            path=str(file),
+        )
+    (ratings,) = [spec for spec in _FILES if spec.table == "ratings"]
+    spec = replace(ratings, name=file.name)
+    try:
+        run_file(con, _step("stage_movies_from_table"))
+        n_rows = _stage(con, file, spec)
+        run_file(con, _step("check_new_ratings"))
+        _check_problems(con, file, spec, n_rows)
+        run_file(con, _step("stage_new_ratings"))
+    finally:
+        _drop_temporaries(con)
+    return n_rows
+
+
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
     """Read one file into its staging table, check it, and return its number of rows."""
     if not path.is_file():
@@ -179,11 +208,7 @@ def _query(
     con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Run the single query of step file ``load/<name>.sql``; fetch its rows from the result."""
-    path = _step(name)
-    statements = list(split_statements(path.read_text(encoding="utf-8")))
-    if len(statements) != 1:  # pragma: no cover - guards against editing mistakes
-        raise RuntimeError(f"{path} must hold exactly one query, found {len(statements)}")
-    return execute(con, statements[0], params)
+    return query_file(con, _step(name), params)
 
 
 def _one(con: duckdb.DuckDBPyConnection, name: str) -> tuple[Any, ...]:
@@ -352,6 +377,7 @@ _KIND_LABELS: Mapping[str, str] = {
     "duplicate_movie": "duplicate movieId",
     "duplicate_rating": "duplicate (userId, movieId)",
     "unknown_movie": "movieId not in movies.csv",
+    "already_rated": "(userId, movieId) already rated",
 }
 
 
@@ -402,6 +428,12 @@ def _problem_message(
         return (
             f"movieId {value} is not in movies.csv; add the movie to movies.csv or delete "
             f"this row from {spec.name}"
+        )
+    if kind == "already_rated":
+        user_id, movie_id = (value or ",").split(",", 1)
+        return (
+            f"user {user_id} has already rated movie {movie_id}; add-ratings adds new ratings "
+            "only: delete this row, or put the changed rating in ratings.csv and rebuild"
         )
     raise AssertionError(f"unknown problem kind {kind!r}")  # pragma: no cover
 

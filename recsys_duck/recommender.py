@@ -24,7 +24,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from recsys_duck import content, evaluation, report, storage
+from recsys_duck import content, evaluation, increment, pairs, report, storage
 from recsys_duck.errors import NotBuiltError, NotFoundError, RecsysError
 from recsys_duck.loader import load_movielens
 from recsys_duck.sql import (
@@ -278,7 +278,7 @@ class Recommender:
             # ATTACH takes no bound parameters; the path is quoted as a string literal.
             execute(con, f"attach {storage.string_literal(self.path)} as previous (read_only)")
         try:
-            with transaction(con):
+            with self._atomic(con):
                 self._timed(report, "create tables", lambda: apply_layers(con, ["00_tables"]))
                 execute(con, "delete from recsys_params")
                 execute(con, _INSERT_PARAMS, params.values())
@@ -298,6 +298,8 @@ class Recommender:
                     report, "tf-idf", lambda: content.build_movie_terms(con)
                 )
                 for layer in layers():
+                    if layer == "30_similarity":
+                        self._timed(report, "pair sums", lambda: pairs.compute(con))
                     if layer != "00_tables":
                         self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
         finally:
@@ -340,6 +342,51 @@ class Recommender:
                 yield con
         finally:
             self.con = self._connect()
+
+    def add_ratings(self, path: str | os.PathLike[str]) -> increment.IncrementReport:
+        """Add the new ratings of a CSV file (MovieLens' ratings.csv columns) to a built
+        database and bring every stored table up to date, without a rebuild.
+
+        The pair sums get what the new ratings add, and only the neighbour rows of the
+        movies and users whose similarities change are ranked again (see
+        :mod:`recsys_duck.increment`); the result equals a full rebuild exactly. A bad
+        file raises :class:`DataError` naming the line and column, and a (user, movie)
+        pair already rated is refused. All or nothing: a file is changed in place in one
+        transaction (a copy would cost time in proportion to the whole database), so no
+        other process may have it open meanwhile.
+        """
+        self._require_built()
+        if self.read_only:
+            raise RecsysError(
+                f"{self.path} was opened read-only; open it with "
+                f"Recommender({self.path!r}) to add ratings"
+            )
+        if self.in_memory:
+            with transaction(self.con):
+                return increment.add_ratings(self.con, path)
+        self.con.close()
+        try:
+            storage.check_not_open(self.path)
+            with storage.write_in_place(self.path, config=self._config) as con:
+                return increment.add_ratings(con, path)
+        finally:
+            self.con = self._connect()
+
+    @contextmanager
+    def _atomic(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """Make the block all-or-nothing on a connection from :meth:`_writing`.
+
+        A file is written through a temporary file that replaces it only when the block
+        succeeds, so its statements commit as they go: DuckDB scans a table created in
+        a still open transaction from that transaction's local storage, which made the
+        batched pair sums 3.5x slower (1M ratings: 17 s instead of 4.7 s). ``:memory:``
+        is written in place, so there the block is one transaction.
+        """
+        if self.in_memory:
+            with transaction(con):
+                yield
+        else:
+            yield
 
     # -- queries -----------------------------------------------------------------------
 
@@ -500,7 +547,7 @@ class Recommender:
         if test_fraction is not None and not 0 < test_fraction < 1:
             raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
         with self._writing("evaluate", fresh=False) as con:
-            with transaction(con):
+            with self._atomic(con):
                 execute(
                     con,
                     "update recsys_params set test_fraction = coalesce(?, test_fraction), "

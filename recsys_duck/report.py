@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from recsys_duck.errors import NotBuiltError, NotFoundError
-from recsys_duck.sql import execute, split_statements, step_file
+from recsys_duck.sql import execute, query_file, step_file
 
 logger = logging.getLogger(__name__)
 
@@ -290,8 +290,9 @@ def _example_users(
 ) -> list[int]:
     """The given users (checked, duplicates dropped) or the seeded choice of the SQL step."""
     if users is None:
-        (query,) = split_statements(step_file("report/example_users").read_text(encoding="utf-8"))
-        rows = execute(con, query, {"seed": seed, "n": N_EXAMPLE_USERS}).fetchall()
+        rows = query_file(
+            con, step_file("report/example_users"), {"seed": seed, "n": N_EXAMPLE_USERS}
+        ).fetchall()
         return [int(row[0]) for row in rows]
     chosen = list(dict.fromkeys(int(u) for u in users))
     if not chosen:

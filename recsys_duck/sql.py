@@ -36,6 +36,15 @@ CONTENT_OBJECTS = frozenset({"content_features", "content_similarity", "content_
 # The objects of the k-NN rating predictors in 30_similarity (they read 25_baseline):
 # skip them to build only the similarity views the neighbour tables need.
 KNN_OBJECTS = frozenset({"item_pair_stats", "user_pair_stats", "knn_pair_similarity"})
+# The cosine similarity views, which read the pair sums of recsys_duck.pairs: skip them
+# where those tables are not computed (the k-NN predictors do not use them).
+COSINE_OBJECTS = frozenset(
+    {
+        f"{side}_{name}"
+        for side in ("item", "user")
+        for name in ("co_ratings", "similarity", "top_neighbors")
+    }
+)
 
 
 def sql_dir() -> Path:
@@ -147,9 +156,25 @@ def run_file(
     """
     logger.debug("running %s", path.name)
     for statement in split_statements(path.read_text(encoding="utf-8")):
-        code = _strip_comments(statement)
-        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", code)}
-        execute(con, statement, used or None)
+        execute(con, statement, _used_params(statement, params))
+
+
+def query_file(
+    con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Run the one query of a ``.sql`` file (``params`` as in :func:`run_file`); fetch
+    its rows from the result."""
+    statements = list(split_statements(path.read_text(encoding="utf-8")))
+    if len(statements) != 1:  # pragma: no cover - guards against editing mistakes
+        raise RuntimeError(f"{path} must hold exactly one query, found {len(statements)}")
+    return execute(con, statements[0], _used_params(statements[0], params))
+
+
+def _used_params(statement: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The parameters of ``params`` that ``statement`` names (comments aside), or None."""
+    code = _strip_comments(statement)
+    used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", code)}
+    return used or None
 
 
 def audit_files() -> list[Path]:
@@ -174,12 +199,27 @@ def apply_layers(
     """Run the files of the given layers (all of them by default), skipping objects in ``skip``.
 
     Unqualified names resolve in the connection's current schema, so the same files
-    build the evaluation's training copy in its own schema.
+    build the evaluation's training copy in its own schema. A file may name any setting
+    of ``recsys_params`` as a parameter (``$neighbors_k``): a constant the optimiser can
+    use, where a subquery on ``recsys_params`` would be opaque to it.
     """
+    values: dict[str, Any] | None = None
     for layer in layers() if names is None else names:
         for path in layer_files(layer):
-            if path.stem not in skip:
-                run_file(con, path)
+            if path.stem in skip:
+                continue
+            if values is None and "$" in path.read_text(encoding="utf-8"):
+                values = settings(con)
+            run_file(con, path, values)
+
+
+def settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The one row of ``recsys_params`` as a mapping of setting to value."""
+    cursor = execute(con, "select * from recsys_params")
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("recsys_params is empty: the build inserts the settings first")
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
 
 @contextmanager

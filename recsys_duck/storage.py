@@ -37,7 +37,7 @@ from typing import Any, Final
 import duckdb
 
 from recsys_duck.errors import RecsysError
-from recsys_duck.sql import execute
+from recsys_duck.sql import execute, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +215,29 @@ def write_through(
             logger.debug("replaced %s", target)
         finally:
             _remove(temp)
+
+
+@contextmanager
+def write_in_place(
+    target: str | os.PathLike[str], *, config: Mapping[str, Any] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a read-write connection to ``target`` inside one transaction.
+
+    For changes small next to the database (``add-ratings``): a copy, as
+    :func:`write_through` makes, would cost time in proportion to the whole file. The
+    transaction commits (and the file is checkpointed) when the block ends normally and
+    rolls back if it raises, so the file is all or nothing. Unlike
+    :func:`write_through`, no other process may have the file open meanwhile.
+    """
+    target = Path(os.path.realpath(target))
+    with _writer_lock(target):
+        con = connect(str(target), config=config)
+        try:
+            with transaction(con):
+                yield con
+            execute(con, "checkpoint")
+        finally:
+            con.close()
 
 
 @contextmanager

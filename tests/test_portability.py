@@ -39,11 +39,35 @@ def test_transpiles_to_spark(path: Path) -> None:
 
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: p.stem)
 def test_window_orders_have_a_tie_breaker(path: Path) -> None:
+    """Two keys or more, or one ``rank_key``: a key that packs its own tie-breaker."""
     for tree in _statements(path):
         for window in tree.find_all(exp.Window):
             order = window.args.get("order")
-            if order is not None:
-                assert len(order.expressions) >= 2, f"{path.name}: {window.sql()}"
+            if order is None:
+                continue
+            keys = [ordered.this for ordered in order.expressions]
+            packed = len(keys) == 1 and isinstance(keys[0], exp.Column)
+            packed = packed and keys[0].name == "rank_key"
+            assert len(keys) >= 2 or packed, f"{path.name}: {window.sql()}"
+
+
+def test_every_rank_key_breaks_ties_by_id() -> None:
+    """Each ``rank_key`` the core SQL defines is the rounded similarity scaled past the
+    id range, minus the neighbour's id: unique within a partition, smaller id first."""
+    found = 0
+    for path in CORE_FILES:
+        for tree in _statements(path):
+            for alias in tree.find_all(exp.Alias):
+                if alias.alias != "rank_key":
+                    continue
+                found += 1
+                key = alias.this
+                assert isinstance(key, exp.Sub), f"{path.name}: {key.sql()}"
+                assert isinstance(key.expression, exp.Column), f"{path.name}: {key.sql()}"
+                assert key.expression.name == "neighbor_id", f"{path.name}: {key.sql()}"
+                scaled = key.this.sql(dialect="duckdb").lower()
+                assert "round(" in scaled and "4194304" in scaled, f"{path.name}: {scaled}"
+    assert found >= 2
 
 
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: p.stem)

@@ -45,6 +45,8 @@ TABLES = {
     "knn_models",
     "knn_requests",
     "baseline_biases",
+    "item_pair_sums",
+    "user_pair_sums",
 }
 VIEWS = {
     "movie_genres",

@@ -2,7 +2,8 @@
 -- content vectors (content_features) share at least one feature.
 -- Cosine similarity over the stacked vector x = [0.6 * genre_tfidf, 0.4 * tag_tfidf]:
 --   sim(i, j) = sum_f x_if * x_jf / ( sqrt(sum_f x_if^2) * sqrt(sum_f x_jf^2) )
--- n_common is the number of shared features.
+-- n_common is the number of shared features. rank_key orders one movie's neighbours as
+-- item_similarity.rank_key does (similarity to 12 places, then the smaller id).
 create or replace view content_similarity as
 with norms as (
     select movie_id, sqrt(sum(value * value)) as feature_norm
@@ -30,7 +31,17 @@ similarities as (
     from unordered_pairs as p
     inner join norms as na on na.movie_id = p.movie_id
     inner join norms as nb on nb.movie_id = p.neighbor_id
+),
+mirrored as (
+    select movie_id, neighbor_id, n_common, similarity from similarities
+    union all
+    select neighbor_id as movie_id, movie_id as neighbor_id, n_common, similarity
+    from similarities
 )
-select movie_id, neighbor_id, n_common, similarity from similarities
-union all
-select neighbor_id as movie_id, movie_id as neighbor_id, n_common, similarity from similarities;
+select
+    movie_id,
+    neighbor_id,
+    n_common,
+    similarity,
+    cast(round(similarity * 1e12) as bigint) * 4194304 - neighbor_id as rank_key
+from mirrored;

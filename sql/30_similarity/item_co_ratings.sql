@@ -2,21 +2,11 @@
 -- that at least one user rated both of; both orders are present.
 --   n_common    = |U(i) & U(j)|, the users who rated both movies
 --   dot_product = sum over u in U(i) & U(j) of r_ui * r_uj
--- Computed once per unordered pair by a self-join of the sparse ratings table, then
--- mirrored, so no dense user x movie matrix is ever formed.
+-- The sums are stored once per unordered pair in the table item_pair_sums (filled by
+-- the build in batches, see sql/steps/pairs, and kept up to date by add-ratings) and
+-- mirrored here, so no dense user x movie matrix is ever formed.
 create or replace view item_co_ratings as
-with unordered_pairs as (
-    select
-        a.movie_id as movie_id,
-        b.movie_id as neighbor_id,
-        count(*) as n_common,
-        sum(a.rating * b.rating) as dot_product
-    from ratings as a
-    inner join ratings as b
-        on a.user_id = b.user_id
-        and a.movie_id < b.movie_id
-    group by a.movie_id, b.movie_id
-)
-select movie_id, neighbor_id, n_common, dot_product from unordered_pairs
+select movie_id, neighbor_id, n_common, dot_product from item_pair_sums
 union all
-select neighbor_id as movie_id, movie_id as neighbor_id, n_common, dot_product from unordered_pairs;
+select neighbor_id as movie_id, movie_id as neighbor_id, n_common, dot_product
+from item_pair_sums;

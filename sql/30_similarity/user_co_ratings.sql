@@ -2,19 +2,10 @@
 -- who rated at least one movie in common; both orders are present.
 --   n_common    = |I(u) & I(v)|, the movies both users rated
 --   dot_product = sum over i in I(u) & I(v) of r_ui * r_vi
+-- Stored once per unordered pair in the table user_pair_sums (see sql/steps/pairs) and
+-- mirrored here.
 create or replace view user_co_ratings as
-with unordered_pairs as (
-    select
-        a.user_id as user_id,
-        b.user_id as neighbor_id,
-        count(*) as n_common,
-        sum(a.rating * b.rating) as dot_product
-    from ratings as a
-    inner join ratings as b
-        on a.movie_id = b.movie_id
-        and a.user_id < b.user_id
-    group by a.user_id, b.user_id
-)
-select user_id, neighbor_id, n_common, dot_product from unordered_pairs
+select user_id, neighbor_id, n_common, dot_product from user_pair_sums
 union all
-select neighbor_id as user_id, user_id as neighbor_id, n_common, dot_product from unordered_pairs;
+select neighbor_id as user_id, user_id as neighbor_id, n_common, dot_product
+from user_pair_sums;

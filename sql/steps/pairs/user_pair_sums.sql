@@ -1,0 +1,24 @@
+-- user_pair_sums (one batch): a step of recsys_duck.pairs, run once per range [$lo, $hi)
+-- of user positions. Adds one row per unordered pair of distinct users (user_id <
+-- neighbor_id) whose first user lies in the range and who rated at least one movie in
+-- common:
+--   n_common    = |I(u) & I(v)|, the movies both users rated
+--   dot_product = sum over i in I(u) & I(v) of r_ui * r_vi
+-- Exact in any order of addition, as item_pair_sums.
+insert into user_pair_sums (user_id, neighbor_id, n_common, dot_product)
+select l.user_id, r.user_id as neighbor_id, s.n_common, s.dot_product
+from (
+    select
+        a.user_idx as left_idx,
+        b.user_idx as right_idx,
+        count(*) as n_common,
+        sum(a.rating * b.rating) as dot_product
+    from _recsys_pair_entries as a
+    inner join _recsys_pair_entries as b
+        on a.movie_idx = b.movie_idx
+        and a.user_idx < b.user_idx
+    where a.user_idx >= $lo and a.user_idx < $hi
+    group by a.user_idx, b.user_idx
+) as s
+inner join _recsys_user_index as l on l.user_idx = s.left_idx
+inner join _recsys_user_index as r on r.user_idx = s.right_idx;

@@ -1,0 +1,143 @@
+"""add-ratings: adding ratings to a built database equals building on all of them.
+
+A dataset is split into a base (built) and new ratings (added); the result is compared,
+table by table and exactly, with a build on the whole dataset."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from recsys_duck import Recommender
+from recsys_duck.cli import cli
+from recsys_duck.errors import DataError
+from recsys_duck.recommender import BuildParams
+
+from .conftest import TINY
+
+# Every stored table a rating changes, with its key; compared exactly, bit for bit.
+EXACT = {
+    "ratings": "user_id, movie_id",
+    "item_pair_sums": "movie_id, neighbor_id",
+    "user_pair_sums": "user_id, neighbor_id",
+    "item_neighbors": "movie_id, rank",
+    "user_neighbors": "user_id, rank",
+    "recommendations": "method, user_id, rank",
+}
+# Columns that are sums of floats (not half-star products) taken by a parallel
+# aggregation, whose last bits depend on the order of addition in any two builds:
+# compared to 1e-12. Everything else, ranks and ids included, is compared exactly.
+FLOAT_SUMS = {"recommendations": ["score"]}
+TINY_PARAMS = BuildParams(k=3, n_similar_users=2, n_item_neighbors=2, n_recommendations=3)
+
+
+def _split(source: Path, target: Path, new: np.ndarray) -> Path:
+    """Copy a MovieLens folder to ``target`` without the ratings flagged in ``new``;
+    those go to ``target/new_ratings.csv``. Returns that file."""
+    target.mkdir()
+    for name in ("movies.csv", "tags.csv", "links.csv"):
+        shutil.copyfile(source / name, target / name)
+    ratings = pd.read_csv(source / "ratings.csv", dtype=str)
+    ratings[~new].to_csv(target / "ratings.csv", index=False)
+    added = target / "new_ratings.csv"
+    ratings[new].to_csv(added, index=False)
+    return added
+
+
+def _table(rec: Recommender, name: str) -> pd.DataFrame:
+    return rec.sql(f"select * from {name} order by {EXACT[name]}")  # noqa: S608
+
+
+def _assert_same(found: Recommender, expected: Recommender) -> None:
+    for name in EXACT:
+        a, b = _table(found, name), _table(expected, name)
+        assert len(a) == len(b) > 0, name
+        sums = FLOAT_SUMS.get(name, [])
+        pd.testing.assert_frame_equal(
+            a.drop(columns=sums), b.drop(columns=sums), check_exact=True, obj=name
+        )
+        for column in sums:
+            np.testing.assert_allclose(a[column], b[column], rtol=1e-12, atol=0, err_msg=name)
+    biases = ("select * from baseline_biases order by all",)
+    pd.testing.assert_frame_equal(found.sql(biases[0]), expected.sql(biases[0]), rtol=0, atol=1e-12)
+
+
+def test_tiny_add_equals_rebuild(tmp_path: Path) -> None:
+    """Two new ratings (one by a new user, one of a movie nobody had rated) on the tiny
+    data: the same tables as a build on all of them."""
+    n = len(pd.read_csv(TINY / "ratings.csv"))
+    new = np.zeros(n, dtype=bool)
+    new[[1, n - 1]] = True
+    added = _split(TINY, tmp_path / "base", new)
+    with Recommender(":memory:") as rec, Recommender(":memory:") as full:
+        rec.build(tmp_path / "base", TINY_PARAMS)
+        report = rec.add_ratings(added)
+        full.build(TINY, TINY_PARAMS)
+        assert report.n_ratings == 2
+        assert report.affected_movies > 0 and report.affected_users > 0
+        _assert_same(rec, full)
+
+
+def test_already_rated_pair_is_refused_and_nothing_changes(tmp_path: Path) -> None:
+    db = tmp_path / "recsys.duckdb"
+    with Recommender(db) as rec:
+        rec.build(TINY, TINY_PARAMS)
+        before = {name: _table(rec, name) for name in EXACT}
+        bad = tmp_path / "new.csv"
+        bad.write_text("userId,movieId,rating,timestamp\n9,1,4.0,2000\n1,2,4.5,2001\n")
+        with pytest.raises(DataError) as caught:
+            rec.add_ratings(bad)
+        message = str(caught.value)
+        assert "new.csv" in message and "line 3" in message and "userId,movieId" in message
+        assert "already rated movie 2" in message
+        for name, frame in before.items():
+            pd.testing.assert_frame_equal(_table(rec, name), frame, check_exact=True)
+
+
+def test_bad_rating_names_file_line_and_column(tmp_path: Path) -> None:
+    with Recommender(":memory:") as rec:
+        rec.build(TINY, TINY_PARAMS)
+        n_before = rec.sql("select count(*) as n from ratings").n[0]
+        bad = tmp_path / "new.csv"
+        bad.write_text("userId,movieId,rating,timestamp\n9,1,4.0,2000\n9,2,4.2,2001\n")
+        with pytest.raises(DataError, match=r"new\.csv.*line 3.*rating.*half-star"):
+            rec.add_ratings(bad)
+        assert rec.sql("select count(*) as n from ratings").n[0] == n_before
+        assert rec.sql("select count(*) as n from duckdb_tables() where temporary").n[0] == 0
+
+
+def test_cli_add_ratings(tmp_path: Path) -> None:
+    n = len(pd.read_csv(TINY / "ratings.csv"))
+    added = _split(TINY, tmp_path / "base", np.arange(n) >= n - 2)
+    db = tmp_path / "recsys.duckdb"
+    runner = CliRunner()
+    built = runner.invoke(cli, ["--db", str(db), "build", "--data", str(tmp_path / "base")])
+    assert built.exit_code == 0, built.output
+    result = runner.invoke(cli, ["--db", str(db), "add-ratings", str(added)])
+    assert result.exit_code == 0, result.output
+    assert "item neighbours" in result.output
+    with Recommender(db, read_only=True) as rec:
+        assert rec.sql("select count(*) as n from ratings").n[0] == n
+    again = runner.invoke(cli, ["--db", str(db), "add-ratings", str(added)])
+    assert again.exit_code == 1
+    assert "already rated" in again.output
+
+
+@pytest.mark.slow
+def test_one_percent_of_ml_latest_small_equals_rebuild(ml_small_dir: Path, tmp_path: Path) -> None:
+    """1% of ml-latest-small's ratings, drawn with a fixed seed, added to a build on the
+    other 99%: every table equal to a build on all of them, bit for bit."""
+    n = len(pd.read_csv(ml_small_dir / "ratings.csv", usecols=["userId"]))
+    new = np.random.default_rng(7).random(n) < 0.01
+    added = _split(ml_small_dir, tmp_path / "base", new)
+    with Recommender(":memory:") as rec, Recommender(":memory:") as full:
+        rec.build(tmp_path / "base")
+        report = rec.add_ratings(added)
+        full.build(ml_small_dir)
+        assert report.n_ratings == int(new.sum()) > 900
+        _assert_same(rec, full)

@@ -1,0 +1,96 @@
+"""The batched pair sums of recsys_duck.pairs: exact whatever the batches, and the id
+range the neighbour tables' rank key needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from recsys_duck import pairs
+from recsys_duck.errors import RecsysError
+
+# The pair sums as one plain statement: the definition the batches must reproduce.
+ONE_STATEMENT = {
+    "item": """
+        select a.movie_id, b.movie_id as neighbor_id, count(*) as n_common,
+            sum(a.rating * b.rating) as dot_product
+        from ratings as a join ratings as b on a.user_id = b.user_id and a.movie_id < b.movie_id
+        group by all order by all""",
+    "user": """
+        select a.user_id, b.user_id as neighbor_id, count(*) as n_common,
+            sum(a.rating * b.rating) as dot_product
+        from ratings as a join ratings as b on a.movie_id = b.movie_id and a.user_id < b.user_id
+        group by all order by all""",
+}
+
+
+def _ratings_con(csv: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(
+        "create table ratings as select userId::integer as user_id, movieId::integer as movie_id, "
+        "rating::double as rating from read_csv(?)",
+        [str(csv)],
+    )
+    return con
+
+
+@pytest.fixture(scope="module")
+def real(ml_small_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = _ratings_con(ml_small_dir / "ratings.csv")
+    yield con
+    con.close()
+
+
+def _stored(con: duckdb.DuckDBPyConnection, side: str) -> pd.DataFrame:
+    table = {"item": "item_pair_sums", "user": "user_pair_sums"}[side]
+    return con.execute(f"select * from {table} order by all").df()  # noqa: S608
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "dense", "sparse"])
+def test_batches_equal_one_statement_bit_for_bit(
+    real: duckdb.DuckDBPyConnection, mode: pairs.Mode
+) -> None:
+    """On ml-latest-small, every kind of batches gives exactly (==, not approximately) the
+    sums of one unbatched GROUP BY: half-star products add up exactly in any order."""
+    n_batches = pairs.compute(real, mode=mode)
+    assert n_batches["item"] > 1
+    for side in pairs.SIDES:
+        expected = real.execute(ONE_STATEMENT[side]).df()
+        found = _stored(real, side)
+        assert len(found) == len(expected) > 0
+        pd.testing.assert_frame_equal(found, expected, check_exact=True, check_dtype=False)
+
+
+def test_the_setting_it_raises_is_restored(tmp_path: Path) -> None:
+    csv = tmp_path / "ratings.csv"
+    csv.write_text("userId,movieId,rating\n1,1,4.0\n1,2,3.5\n2,1,5.0\n2,2,1.0\n2,3,2.0\n")
+    con = _ratings_con(csv)
+    before = con.execute("select current_setting('perfect_ht_threshold')").fetchone()
+    assert pairs.compute(con, mode="dense") == {"item": 1, "user": 1}
+    assert con.execute("select current_setting('perfect_ht_threshold')").fetchone() == before
+    # Worked by hand: movies 1 and 2 share users 1 and 2: 4.0*3.5 + 5.0*1.0 = 19.
+    assert con.execute("select * from item_pair_sums order by all").fetchall() == [
+        (1, 2, 2, 19.0),
+        (1, 3, 1, 10.0),
+        (2, 3, 1, 2.0),
+    ]
+    assert con.execute("select * from user_pair_sums").fetchall() == [(1, 2, 2, 23.5)]
+    temporaries = con.execute("select count(*) from duckdb_tables() where temporary").fetchone()
+    assert temporaries == (0,)
+
+
+@pytest.mark.parametrize("user_id, movie_id", [(2**22, 1), (1, 2**22), (-1, 1)])
+def test_ids_outside_the_rank_key_range_are_refused(
+    tmp_path: Path, user_id: int, movie_id: int
+) -> None:
+    csv = tmp_path / "ratings.csv"
+    csv.write_text(f"userId,movieId,rating\n{user_id},{movie_id},4.0\n1,5,3.0\n")
+    con = _ratings_con(csv)
+    with pytest.raises(RecsysError, match="ids must lie in 0 .. 4,194,303"):
+        pairs.compute(con)
+    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone() == (0,)
