@@ -41,9 +41,9 @@ import scipy
 import scipy.sparse as sp
 
 from bench.references import Neighbors, top_k_neighbors
-from recsys_duck import Recommender
+from recsys_duck import Recommender, pairs
 from recsys_duck.recommender import BuildParams, Method
-from recsys_duck.sql import layer_files, run_file
+from recsys_duck.sql import layer_files, run_file, settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "ml-latest-small"
@@ -166,7 +166,9 @@ def agreement(rec: Recommender, table: str, reference: Neighbors) -> dict[str, f
 
 
 def time_neighbor_files(db_path: Path, repeats: int) -> dict[str, list[float]]:
-    """Re-run each sql/40_neighbors file alone on a built database, ``repeats`` times.
+    """Re-run each sql/40_neighbors file alone on a built database, ``repeats`` times;
+    the item and user files together with the pair sums they read
+    (:func:`recsys_duck.pairs.compute` of their side), as the build runs them.
 
     A file-backed Recommender only reads (writes go through a new file), so the
     re-runs use a plain read-write connection of their own.
@@ -175,23 +177,29 @@ def time_neighbor_files(db_path: Path, repeats: int) -> dict[str, list[float]]:
     with duckdb.connect(str(db_path)) as con:
         con.execute("set enable_progress_bar = false")
         for path in layer_files("40_neighbors"):
+            side = path.stem.removesuffix("_neighbors")
             runs[path.stem] = []
             for _ in range(repeats):
                 start = time.perf_counter()
-                run_file(con, path)
+                if side in pairs.SIDES:
+                    pairs.compute(con, sides=[side])
+                run_file(con, path, settings(con))
                 runs[path.stem].append(time.perf_counter() - start)
             progress(f"re-ran {path.stem}: {median(runs[path.stem]):.2f} s")
+        pairs.compute(con)  # leave both sides' sums, as the build did
     return runs
 
 
-def recommend_latency(rec: Recommender, queries: int, seed: int) -> dict[str, dict[str, float]]:
+def recommend_latency(
+    rec: Recommender, queries: int, seed: int, methods: tuple[str, ...] = get_args(Method)
+) -> dict[str, dict[str, float]]:
     """p50, p99 and mean milliseconds of ``rec.recommend`` per method, after a warm-up."""
     user_ids = rec.con.execute(
         "select distinct user_id from ratings order by user_id"
     ).fetchnumpy()["user_id"]
     users = np.random.default_rng(seed).choice(user_ids, size=WARMUP_QUERIES + queries)
     latency: dict[str, dict[str, float]] = {}
-    for method in get_args(Method):
+    for method in methods:
         for user_id in users[:WARMUP_QUERIES]:
             rec.recommend(int(user_id), n=10, method=method)
         timings = np.empty(queries)

@@ -50,6 +50,11 @@ SYNTHETIC_ROOT = REPO_ROOT / "data" / "synthetic"
 CHILD = Path(__file__).resolve().parent / "scale_child.py"
 #: The dense method runs only when three copies of its largest matrix fit in this.
 DENSE_LIMIT_BYTES = 6 * 10**9
+#: User-user neighbours are skipped for every method when the possible user pairs, at
+#: PAIR_BYTES each (a float64 value and an int32 index of scipy's sparse product), need
+#: more than this: 10M ratings (70,000 users) would need 29 GB on a 24 GB machine.
+PAIR_BYTES = 12
+PAIR_LIMIT_BYTES = 12 * 10**9
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,7 @@ def summarise(
                 if method == "scipy" and row["status"] == "ok":
                     scipy_wall[task] = row["wall_seconds"]
                 rows.append({"dataset": name, "n_ratings": dataset.n_ratings, **row})
-            if method == "recsys-duck":
+            if method == "recsys-duck" and all(r.status != "skipped" for r in per_task["user"]):
                 totals = [_total(item, user) for item, user in zip(*per_task.values(), strict=True)]
                 rows.append(
                     {"dataset": name, "n_ratings": dataset.n_ratings, **_median_row(totals)}
@@ -417,7 +422,16 @@ def main(argv: list[str] | None = None) -> int:
 def run_one(
     args: argparse.Namespace, dataset: Dataset, method: str, task: str, repeat: int, workdir: Path
 ) -> Run:
-    """One child run, or a skipped run for a dense matrix too large to hold."""
+    """One child run, or a skipped run for a dense matrix too large to hold, or for
+    user-user neighbours whose pairs no method could hold (see PAIR_LIMIT_BYTES)."""
+    if task == "user":
+        pairs = dataset.n_users * (dataset.n_users - 1) / 2
+        if pairs * PAIR_BYTES >= PAIR_LIMIT_BYTES:
+            message = (
+                f"skipped (up to {pairs:.2g} user pairs, {pairs * PAIR_BYTES / 1e9:.0f} GB as "
+                "a sparse product)"
+            )
+            return Run(dataset.name, method, task, repeat, "skipped", message)
     if method == "dense":
         need = dense_bytes(dataset.n_users, dataset.n_movies, task)
         if need >= DENSE_LIMIT_BYTES:

@@ -124,6 +124,13 @@ def _params_options(fn: F) -> F:
         default=None,
         help="DuckDB memory_limit, e.g. 8GB (spills past it).",
     )(fn)
+    fn = click.option(
+        "--neighbors",
+        default=",".join(defaults.neighbors),
+        show_default=True,
+        help="Neighbour tables to compute (item, user, content); leave out user at "
+        "10M ratings and more (its pairs grow with the square of the users).",
+    )(fn)
     return fn
 
 
@@ -151,8 +158,9 @@ def build(
     k: int,
     n_recommendations: int,
     memory_limit: str | None,
+    neighbors: str,
 ) -> None:
-    """Load MovieLens and build every table, view and macro, in one transaction.
+    """Load MovieLens and build every table, view and macro, all or nothing.
 
     \b
     Example:
@@ -163,7 +171,9 @@ def build(
         data_dir = DEFAULT_DATA
     if data_dir is not None and download and data_dir.resolve() == DEFAULT_DATA.resolve():
         ensure_movielens(data_dir)
-    params = BuildParams(k=k, n_recommendations=n_recommendations)
+    kinds = tuple(kind.strip() for kind in neighbors.split(",") if kind.strip())
+    params = BuildParams(k=k, n_recommendations=n_recommendations, neighbors=kinds)
+    params.check()  # before the database file is created
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
         report = rec.build(data_dir, params)
     summary = pd.DataFrame(

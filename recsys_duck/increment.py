@@ -3,19 +3,23 @@
 The new ratings are checked like a MovieLens ratings.csv (and must rate pairs not rated
 yet), then, in one transaction (SQL in ``sql/steps/increment``):
 
-1. ``pair_deltas``: what they add to the co-rating sums, computed only from the pairs of
-   ratings of the users (item side) and movies (user side) that have a new rating, one
-   of the two ratings new: work in proportion to the change, not to the data;
-2. ``apply``: the ratings are inserted and the deltas added to ``item_pair_sums`` and
-   ``user_pair_sums``; the movies and users whose neighbours can change are found (those
-   with a new rating and everything paired with them: a norm changes with every rating);
+1. ``item_pair_deltas`` / ``user_pair_deltas``: what they add to the co-rating sums,
+   computed only from the pairs of ratings of the users (item side) and movies (user
+   side) that have a new rating, one of the two ratings new: work in proportion to the
+   change, not to the data;
+2. ``insert_ratings``, then ``apply_<side>_pair_deltas``: the deltas are added to
+   ``item_pair_sums`` and ``user_pair_sums``; the movies and users whose neighbours can
+   change are found (those with a new rating and everything paired with them: a norm
+   changes with every rating);
 3. ``refresh_item_neighbors`` / ``refresh_user_neighbors``: those rows of the neighbour
    tables are ranked again, by the same rank key as the build;
 4. the rating-derived tables that are global by nature are rebuilt from the layers: the
    baseline biases (an alternating least squares fit over all ratings) and the
    ``recommendations`` mart (every user's top-N reads the refreshed neighbours).
 
-The result equals a full rebuild: half-star products add up exactly in any order, so the
+Only the sides the build computed (``recsys_params.build_item_neighbors``,
+``build_user_neighbors``) are maintained; the others stay empty. The result equals a
+full rebuild: half-star products add up exactly in any order, so the
 pair sums, similarities and neighbour tables are bit-identical (tests/test_increment.py).
 Views (statistics, similarities, k-NN predictors) read the new ratings at once. Stored
 evaluation results are kept: they describe the models trained before the change.
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from recsys_duck.loader import load_new_ratings
+from recsys_duck.pairs import SIDES
 from recsys_duck.sql import apply_layers, execute, run_file, settings, step_file
 
 logger = logging.getLogger(__name__)
@@ -68,21 +73,33 @@ def add_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) ->
         start = time.perf_counter()
         report.n_ratings = load_new_ratings(con, path)
         report.seconds["check"] = time.perf_counter() - start
-        timed("pair deltas", lambda: run_file(con, step_file("increment/pair_deltas")))
-        timed("apply", lambda: run_file(con, step_file("increment/apply")))
-        report.affected_movies, report.affected_users = execute(
-            con,
-            "select (select count(*) from _recsys_affected_movies), "
-            "(select count(*) from _recsys_affected_users)",
-        ).fetchone() or (0, 0)
         values = settings(con)
-        for side in ("item", "user"):
+        sides = [side for side in SIDES if values[f"build_{side}_neighbors"]]
+        for side in sides:
+            timed(
+                f"{side} pair deltas",
+                lambda side=side: run_file(con, step_file(f"increment/{side}_pair_deltas")),
+            )
+        timed("insert ratings", lambda: run_file(con, step_file("increment/insert_ratings")))
+        for side in sides:
+            timed(
+                f"{side} pair sums",
+                lambda side=side: run_file(con, step_file(f"increment/apply_{side}_pair_deltas")),
+            )
             timed(
                 f"{side} neighbours",
                 lambda side=side: run_file(
                     con, step_file(f"increment/refresh_{side}_neighbors"), values
                 ),
             )
+        if "item" in sides:
+            (report.affected_movies,) = execute(
+                con, "select count(*) from _recsys_affected_movies"
+            ).fetchone() or (0,)
+        if "user" in sides:
+            (report.affected_users,) = execute(
+                con, "select count(*) from _recsys_affected_users"
+            ).fetchone() or (0,)
         for layer in REBUILT_LAYERS:
             timed(layer, lambda layer=layer: apply_layers(con, [layer]))
     finally:

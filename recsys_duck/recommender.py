@@ -32,6 +32,7 @@ from recsys_duck.sql import (
     audit_files,
     execute,
     layers,
+    quote_identifier,
     run_file,
     split_statements,
     step_file,
@@ -64,9 +65,13 @@ insert into recsys_params (
     neighbors_k, n_similar_users, n_item_neighbors, n_recommendations,
     content_genre_weight, content_tag_weight, tag_max_features,
     relevance_threshold, test_fraction, seed, n_folds,
-    baseline_epochs, baseline_reg_items, baseline_reg_users, rating_min, rating_max
-) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    baseline_epochs, baseline_reg_items, baseline_reg_users, rating_min, rating_max,
+    build_item_neighbors, build_user_neighbors, build_content_neighbors
+) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+
+#: The neighbour tables a build can compute (BuildParams.neighbors).
+NEIGHBOR_KINDS = ("item", "user", "content")
 
 # The raw tables a rebuild without new data carries over (sql/steps/copy_raw_tables.sql).
 _RAW_TABLES = ("movies", "ratings", "tags", "links")
@@ -84,7 +89,10 @@ class BuildParams:
     lists are ``n_recommendations`` long. The baseline predictor is fitted by
     ``baseline_epochs`` of alternating least squares with regularisation
     ``baseline_reg_items`` / ``baseline_reg_users``; rating predictions are clipped to
-    [``rating_min``, ``rating_max``].
+    [``rating_min``, ``rating_max``]. ``neighbors`` names the neighbour tables to
+    compute, of 'item', 'user' and 'content'; the others are left empty (and their
+    recommenders unavailable): user-user pairs grow with the square of the users, 2.4
+    billion at 10M ratings.
     """
 
     k: int = 50
@@ -103,9 +111,15 @@ class BuildParams:
     baseline_reg_users: float = 15.0
     rating_min: float = 0.5
     rating_max: float = 5.0
+    neighbors: tuple[str, ...] = NEIGHBOR_KINDS
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first setting out of range."""
+        unknown = sorted(set(self.neighbors) - set(NEIGHBOR_KINDS))
+        if unknown:
+            raise ValueError(
+                f"unknown neighbour kind(s) {unknown}; use some of {', '.join(NEIGHBOR_KINDS)}"
+            )
         for name in ("k", "n_similar_users", "n_item_neighbors", "n_recommendations"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -147,6 +161,7 @@ class BuildParams:
             self.baseline_reg_users,
             self.rating_min,
             self.rating_max,
+            *(kind in self.neighbors for kind in NEIGHBOR_KINDS),
         ]
 
 
@@ -294,12 +309,14 @@ class Recommender:
                         "there are no ratings to build on; pass the MovieLens folder, e.g. "
                         "recsys-duck build --data data/ml-latest-small"
                     )
-                report.vocabulary = self._timed(
-                    report, "tf-idf", lambda: content.build_movie_terms(con)
-                )
+                if "content" in params.neighbors:
+                    report.vocabulary = self._timed(
+                        report, "tf-idf", lambda: content.build_movie_terms(con)
+                    )
+                sides = [side for side in pairs.SIDES if side in params.neighbors]
                 for layer in layers():
                     if layer == "30_similarity":
-                        self._timed(report, "pair sums", lambda: pairs.compute(con))
+                        self._timed(report, "pair sums", lambda: pairs.compute(con, sides=sides))
                     if layer != "00_tables":
                         self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
         finally:
@@ -415,6 +432,8 @@ class Recommender:
         ``method='content'`` ranks by TF-IDF cosine of genres and tags, ``'item'`` by
         cosine of rating vectors. Reads the ``similar_movies`` macro.
         """
+        if method in NEIGHBOR_KINDS:
+            self._require_neighbors(method)
         return self._query(
             "select * from similar_movies($movie, n := $n, method := $method)",
             {"movie": movie, "n": n, "method": method},
@@ -437,6 +456,8 @@ class Recommender:
         """
         if method == "popularity":
             return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n})
+        if method in NEIGHBOR_KINDS:
+            self._require_neighbors(method)
         if method in _RECOMMEND_SQL:
             if k is None:
                 k = 5 if method == "user" else 10
@@ -591,6 +612,19 @@ class Recommender:
         return found
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _require_neighbors(self, kind: str) -> None:
+        """Raise unless the build computed the ``kind`` neighbour table."""
+        self._require_built()
+        column = quote_identifier(f"build_{kind}_neighbors")
+        (built,) = execute(self.con, f"select {column} from recsys_params").fetchone() or (  # noqa: S608
+            False,
+        )
+        if not built:
+            raise RecsysError(
+                f"the {kind} neighbours were not built; rebuild with them, e.g. "
+                f"recsys-duck build --neighbors item,user,content"
+            )
 
     def _require_built(self) -> None:
         found = execute(

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from recsys_duck import Recommender
 from recsys_duck.cli import cli
-from recsys_duck.errors import DataError
+from recsys_duck.errors import DataError, RecsysError
 from recsys_duck.recommender import BuildParams
 
 from .conftest import TINY
@@ -141,3 +141,47 @@ def test_one_percent_of_ml_latest_small_equals_rebuild(ml_small_dir: Path, tmp_p
         full.build(ml_small_dir)
         assert report.n_ratings == int(new.sum()) > 900
         _assert_same(rec, full)
+
+
+def test_item_only_build_stays_item_only(tmp_path: Path) -> None:
+    """A build of the item neighbours alone (what 10M ratings and more call for) leaves
+    the user and content tables empty, refuses their recommenders with advice, and
+    add-ratings maintains the item side only, equal to a rebuild."""
+    item_only = BuildParams(**{**TINY_PARAMS.__dict__, "neighbors": ("item",)})
+    n = len(pd.read_csv(TINY / "ratings.csv"))
+    added = _split(TINY, tmp_path / "base", np.arange(n) % 3 == 0)
+    with Recommender(":memory:") as rec, Recommender(":memory:") as full:
+        rec.build(tmp_path / "base", item_only)
+        report = rec.add_ratings(added)
+        full.build(TINY, item_only)
+        assert report.affected_movies > 0 and report.affected_users == 0
+        for name in ("user_pair_sums", "user_neighbors", "content_neighbors", "movie_terms"):
+            assert rec.sql(f"select count(*) as n from {name}").n[0] == 0, name  # noqa: S608
+        for name in ("ratings", "item_pair_sums", "item_neighbors"):
+            a, b = _table(rec, name), _table(full, name)
+            assert len(a) > 0
+            pd.testing.assert_frame_equal(a, b, check_exact=True, obj=name)
+        assert len(rec.recommend(1, method="item", k=2)) > 0
+        for method in ("user", "content"):
+            with pytest.raises(RecsysError, match=f"the {method} neighbours were not built"):
+                rec.recommend(1, method=method, k=2)
+        with pytest.raises(RecsysError, match="content neighbours were not built"):
+            rec.similar(1, method="content")
+
+
+def test_unknown_neighbor_kind_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            str(tmp_path / "x.duckdb"),
+            "build",
+            "--data",
+            str(TINY),
+            "--neighbors",
+            "item,users",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "unknown neighbour kind(s) ['users']" in result.output
+    assert not (tmp_path / "x.duckdb").exists()

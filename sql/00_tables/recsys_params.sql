@@ -17,9 +17,12 @@ create table if not exists recsys_params (
     baseline_reg_items double not null,        -- baseline_biases: regularisation of item biases
     baseline_reg_users double not null,        -- baseline_biases: regularisation of user biases
     rating_min double not null,                -- rating scale: predictions are clipped to
-    rating_max double not null                 --   [rating_min, rating_max]
+    rating_max double not null,                --   [rating_min, rating_max]
+    build_item_neighbors boolean not null,     -- neighbour tables the build computes: an
+    build_user_neighbors boolean not null,     --   unbuilt kind's table is left empty (user-user
+    build_content_neighbors boolean not null   --   pairs grow with users squared: 2.4B at 10M)
 );
 
 insert into recsys_params
-select 50, 5, 10, 20, 0.6, 0.4, 50, 4.0, 0.2, 42, 5, 10, 10.0, 15.0, 0.5, 5.0
+select 50, 5, 10, 20, 0.6, 0.4, 50, 4.0, 0.2, 42, 5, 10, 10.0, 15.0, 0.5, 5.0, true, true, true
 where not exists (select 1 from recsys_params);

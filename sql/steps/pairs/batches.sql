@@ -1,8 +1,8 @@
 -- batches: a step of recsys_duck.pairs. Cuts the positions 0 .. n-1 of one side
--- ($side = 'item' or 'user') into ranges [lo, hi) of consecutive positions, each at
--- most $width positions wide and holding about $work co-rated triples at most (a
--- position's work is the number of (pair, rater) rows its batch joins: for a movie,
--- the sum over its raters of how many movies they rated). One row per batch, in order.
+-- ($side = 'item' or 'user') into ranges [lo, hi) of consecutive positions holding
+-- about $work co-rated triples each (a position's work bounds the rows its batch joins:
+-- for a movie, the sum over its raters of how many movies they rated; a single position
+-- may hold more). One row per batch, in order.
 with work_per_position as (
     select e.movie_idx as position, sum(a.n_entries) as triples
     from _recsys_pair_entries as e
@@ -28,5 +28,5 @@ cumulative as (
 )
 select min(position) as lo, max(position) + 1 as hi
 from cumulative
-group by floor(position / $width), floor(before / $work)
+group by floor(before / $work)
 order by lo;

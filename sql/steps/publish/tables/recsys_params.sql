@@ -16,8 +16,11 @@ create table recsys_params (
     baseline_reg_items double precision not null,
     baseline_reg_users double precision not null,
     rating_min double precision not null,
-    rating_max double precision not null
+    rating_max double precision not null,
+    build_item_neighbors boolean not null,
+    build_user_neighbors boolean not null,
+    build_content_neighbors boolean not null
 );
 
 comment on table recsys_params is
-'one row: the settings that computed the published tables (neighbours k, list lengths, content weights, evaluation splits, baseline fitting, rating scale)';
+'one row: the settings that computed the published tables (neighbours k, list lengths, content weights, evaluation splits, baseline fitting, rating scale, which neighbour tables were built)';

@@ -1,0 +1,251 @@
+"""Build, add-ratings and serving at scale, on seeded synthetic MovieLens-shaped data.
+
+Run from the repository root (the 10M ratings are generated and cached on first use):
+
+    PYTHONPATH=. python bench/bench_increment.py --dataset 10M --neighbors item,content \\
+        --memory-limit 8GB
+
+1. The synthetic ratings (``bench/synthetic.py``) are written as a MovieLens folder
+   (ratings.csv with timestamps, and a movies.csv with seeded genres), and split into a
+   base folder and ``new_ratings.csv``: 1% of the ratings, chosen by a seeded hash.
+2. ``recsys-duck build`` on the whole folder and on the base, each in a child process
+   with DuckDB's ``memory_limit``: wall time and peak RSS (VmHWM polled from /proc).
+3. ``recsys-duck add-ratings new_ratings.csv`` on the base database: wall time, peak
+   RSS and its ratio to the full build.
+4. The two databases compared: ratings, pair sums and neighbour tables must be equal
+   exactly (EXCEPT both ways), the recommendations equal up to 1e-12 in score.
+5. Serving on the full database: ``Recommender.recommend`` latency (p50, p99) for 1,000
+   seeded users per built method; the set-based top-N of every user is the build's
+   ``60_marts`` step (the ``recommendations`` table), timed within the build.
+
+A markdown summary goes to stdout and everything to ``bench/results/increment_<dataset>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bench.bench_build import recommend_latency
+from bench.synthetic import SIZES, load_or_generate
+from recsys_duck import Recommender
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+SYNTHETIC_ROOT = REPO_ROOT / "data" / "synthetic"
+GENRES = (
+    "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary",
+    "Drama", "Fantasy", "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance",
+    "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+#: Tables that must be equal exactly after add-ratings, and their built side.
+EXACT = {
+    "ratings": None,
+    "item_pair_sums": "item",
+    "item_neighbors": "item",
+    "user_pair_sums": "user",
+    "user_neighbors": "user",
+    "content_neighbors": "content",
+}
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def write_folders(ratings_parquet: Path, root: Path, seed: int, new_share: float) -> Path:
+    """The whole dataset in ``root/full``, the base in ``root/base``; returns the file of
+    new ratings. A rating is new when hash(seed, user, movie) falls in the first
+    ``new_share`` of the hash range."""
+    full, base = root / "full", root / "base"
+    full.mkdir()
+    base.mkdir()
+    con = duckdb.connect()
+    con.execute(
+        "create table r as select user_id, movie_id, rating::decimal(2, 1) as rating, "
+        "946684800 + row_number() over (order by user_id, movie_id) as ts, "
+        "hash(?, user_id, movie_id) % 1000000 < ? as is_new from read_parquet(?)",
+        [seed, int(new_share * 1_000_000), str(ratings_parquet)],
+    )
+    n_genres = len(GENRES)
+    con.execute(
+        "create table m as select movie_id, 'Movie ' || movie_id || ' (' || "
+        "(1950 + movie_id % 70) || ')' as title, "
+        "list_aggregate(list_distinct([?[1 + (hash(?, movie_id, g) % ?)::int] "
+        "for g in range(1 + hash(?, movie_id) % 3)]), 'string_agg', '|') as genres "
+        "from (select distinct movie_id from r)",
+        [list(GENRES), seed, n_genres, seed],
+    )
+    select = "select user_id as userId, movie_id as movieId, rating, ts as timestamp from r"
+    movies = "select movie_id as movieId, title, genres from m order by movie_id"
+    # The paths are this function's temporary files; the queries are fixed text.
+    for folder, where in ((full, "true"), (base, "not is_new")):
+        con.execute(f"copy ({movies}) to '{folder / 'movies.csv'}' (header)")
+        ratings_csv = folder / "ratings.csv"
+        con.execute(f"copy ({select} where {where} order by ts) to '{ratings_csv}' (header)")
+    added = root / "new_ratings.csv"
+    con.execute(f"copy ({select} where is_new order by ts) to '{added}' (header)")  # noqa: S608
+    con.close()
+    return added
+
+
+def run_measured(args: list[str]) -> dict[str, Any]:
+    """Run ``recsys-duck ARGS`` in a child process; its wall time and peak RSS."""
+    command = [sys.executable, "-c", "from recsys_duck.cli import main; main()", *args]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+
+    def poll() -> None:
+        nonlocal peak
+        status = Path(f"/proc/{child.pid}/status")
+        while child.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            except OSError:
+                break
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    output, _ = child.communicate()
+    wall = time.perf_counter() - start
+    watcher.join()
+    if child.returncode != 0:
+        raise RuntimeError(f"recsys-duck {' '.join(args)} failed:\n{output}")
+    return {"wall_seconds": wall, "peak_rss_mib": peak / 1024, "output": output}
+
+
+def compare(full: Path, incremental: Path) -> dict[str, Any]:
+    """Rows of each table in one database but not the other (both ways)."""
+    con = duckdb.connect()
+    con.execute(f"attach '{full}' as f (read_only)")
+    con.execute(f"attach '{incremental}' as i (read_only)")
+    found: dict[str, Any] = {}
+    for table in EXACT:
+        q = "select count(*) from (select * from {a}.{t} except select * from {b}.{t})"
+        differ = sum(
+            con.execute(q.format(a=a, b=b, t=table)).fetchone()[0]  # type: ignore[index]
+            for a, b in (("f", "i"), ("i", "f"))
+        )
+        count = f"select count(*) from f.{table}"  # noqa: S608 - table names of EXACT
+        (rows,) = con.execute(count).fetchone()  # type: ignore[misc]
+        found[table] = {"rows": rows, "rows_differing": differ}
+    row = con.execute(
+        "select count(*), count(*) filter (where a.score is distinct from b.score), "
+        "max(abs(a.score - b.score) / nullif(abs(b.score), 0)) "
+        "from f.recommendations as a full join i.recommendations as b "
+        "using (method, user_id, rank, movie_id)"
+    ).fetchone()
+    found["recommendations"] = {
+        "rows": row[0],  # type: ignore[index]
+        "scores_not_bit_equal": row[1],  # type: ignore[index]
+        "max_relative_score_difference": row[2],  # type: ignore[index]
+    }
+    con.close()
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="10M", choices=sorted(SIZES))
+    parser.add_argument("--neighbors", default="item,content")
+    parser.add_argument("--memory-limit", default="8GB")
+    parser.add_argument("--new-share", type=float, default=0.01)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    out = args.out or RESULTS_DIR / f"increment_{args.dataset}.json"
+    started = time.perf_counter()
+    ratings, parquet, _ = load_or_generate(SIZES[args.dataset], args.seed, SYNTHETIC_ROOT)
+    progress(f"{args.dataset}: {len(ratings.user_id):,} ratings")
+    with tempfile.TemporaryDirectory(prefix="recsys-duck-increment-") as tmp:
+        root = Path(tmp)
+        added = write_folders(parquet, root, args.seed, args.new_share)
+        n_new = sum(1 for _ in added.open()) - 1
+        progress(f"written; {n_new:,} new ratings")
+        common = ["--memory-limit", args.memory_limit, "--neighbors", args.neighbors]
+        runs: dict[str, Any] = {}
+        for name in ("full", "base"):
+            db = root / f"{name}.duckdb"
+            runs[f"build {name}"] = run_measured(
+                ["--db", str(db), "build", "--data", str(root / name), *common]
+            )
+            progress(f"build {name}: {runs[f'build {name}']['wall_seconds']:.1f} s")
+        runs["add-ratings"] = run_measured(
+            ["--db", str(root / "base.duckdb"), "add-ratings", str(added),
+             "--memory-limit", args.memory_limit]
+        )  # fmt: skip
+        progress(f"add-ratings: {runs['add-ratings']['wall_seconds']:.1f} s")
+        comparison = compare(root / "full.duckdb", root / "base.duckdb")
+        progress(f"comparison: {comparison}")
+        built = tuple(k for k in ("user", "item", "content") if k in args.neighbors.split(","))
+        with Recommender(root / "full.duckdb", read_only=True) as rec:
+            latency = recommend_latency(rec, args.queries, args.seed, built)
+    result = {
+        "dataset": args.dataset,
+        "n_ratings": len(ratings.user_id),
+        "n_new_ratings": n_new,
+        "neighbors": args.neighbors,
+        "memory_limit": args.memory_limit,
+        "machine": {
+            "nproc": os.cpu_count(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "load_average": os.getloadavg(),
+        },
+        "runs": runs,
+        "add_over_full_build": runs["add-ratings"]["wall_seconds"]
+        / runs["build full"]["wall_seconds"],
+        "comparison": comparison,
+        "recommend_latency_ms": latency,
+        "benchmark_seconds": time.perf_counter() - started,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(summary(result))
+    return 0
+
+
+def summary(result: dict[str, Any]) -> str:
+    runs = result["runs"]
+    lines = [
+        f"## Build, add-ratings and serving: {result['dataset']} synthetic "
+        f"({result['n_ratings']:,} ratings, neighbours {result['neighbors']}, "
+        f"memory_limit {result['memory_limit']})",
+        "",
+        "| step | wall s | peak RSS MiB |",
+        "|---|---|---|",
+    ]
+    for name, run in runs.items():
+        lines.append(f"| {name} | {run['wall_seconds']:.1f} | {run['peak_rss_mib']:.0f} |")
+    lines += [
+        "",
+        f"add-ratings of {result['n_new_ratings']:,} ratings: "
+        f"{result['add_over_full_build']:.1%} of the full build.",
+        "",
+        "| method | p50 ms | p99 ms |",
+        "|---|---|---|",
+    ]
+    for method, t in result["recommend_latency_ms"].items():
+        lines.append(f"| {method} | {t['p50_ms']:.2f} | {t['p99_ms']:.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
