@@ -5,13 +5,21 @@
 --   predicted_rating(u, j) = sum_{i in S_j(u)} r_ui * sim(i, j) / sum_{i in S_j(u)} sim(i, j)
 -- score ranks recommendations; predicted_rating is the rating prediction evaluated by
 -- RMSE/MAE. n_sources = |S_j(u)|.
+-- The neighbours are cut to n_item_neighbors before the join with the ratings (the
+-- content_based_candidates view holds all k, for the macros and explanations).
 create or replace view content_based_scores as
+with neighbours as (
+    select n.movie_id, n.neighbor_id, n.similarity
+    from content_neighbors as n
+    inner join recsys_params as p on n.rank <= p.n_item_neighbors
+)
 select
-    c.user_id,
-    c.movie_id,
-    sum(c.rating * c.similarity) as score,
-    sum(c.rating * c.similarity) / nullif(sum(c.similarity), 0) as predicted_rating,
+    r.user_id,
+    nb.neighbor_id as movie_id,
+    sum(r.rating * nb.similarity) as score,
+    sum(r.rating * nb.similarity) / nullif(sum(nb.similarity), 0) as predicted_rating,
     count(*) as n_sources
-from content_based_candidates as c
-where c.neighbor_rank <= (select p.n_item_neighbors from recsys_params as p)
-group by c.user_id, c.movie_id;
+from ratings as r
+inner join neighbours as nb on nb.movie_id = r.movie_id
+anti join ratings as seen on seen.user_id = r.user_id and seen.movie_id = nb.neighbor_id
+group by r.user_id, nb.neighbor_id;

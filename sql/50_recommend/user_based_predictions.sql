@@ -3,12 +3,22 @@
 -- similarity only) rated. With N(u) those neighbours and N_i(u) the ones who rated i:
 --   predicted_rating(u, i) = sum_{v in N_i(u)} sim(u, v) * r_vi / sum_{v in N_i(u)} sim(u, v)
 -- n_neighbors = |N_i(u)|.
+-- The neighbours are cut to n_similar_users before the join with their ratings (the
+-- user_based_candidates view holds all k, for the macros and explanations): on 1M
+-- synthetic ratings 16.5 s -> 1.6 s, the filter on a subquery could not be pushed down.
 create or replace view user_based_predictions as
+with neighbours as (
+    select n.user_id, n.neighbor_id, n.similarity
+    from user_neighbors as n
+    inner join recsys_params as p on n.rank <= p.n_similar_users
+    where n.similarity > 0
+)
 select
-    c.user_id,
-    c.movie_id,
-    sum(c.similarity * c.rating) / nullif(sum(c.similarity), 0) as predicted_rating,
+    nb.user_id,
+    r.movie_id,
+    sum(nb.similarity * r.rating) / nullif(sum(nb.similarity), 0) as predicted_rating,
     count(*) as n_neighbors
-from user_based_candidates as c
-where c.neighbor_rank <= (select p.n_similar_users from recsys_params as p)
-group by c.user_id, c.movie_id;
+from neighbours as nb
+inner join ratings as r on r.user_id = nb.neighbor_id
+anti join ratings as seen on seen.user_id = nb.user_id and seen.movie_id = r.movie_id
+group by nb.user_id, r.movie_id;
