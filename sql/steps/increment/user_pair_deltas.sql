@@ -4,6 +4,9 @@
 -- movie of which at least one rating is new:
 --   delta n_common    = number of such movies
 --   delta dot_product = sum of the products of their two ratings
+-- Each pair is joined from its new rating(s) only (a new rating against every rating of
+-- the same rater; two new ones once): work in proportion to the new ratings times their
+-- raters' activity, not to all the touched raters' pairs.
 -- A rating is new or old, never both (the loader refuses pairs already rated), so the
 -- pair sums plus these deltas are the pair sums of all ratings, exactly (half-star
 -- products add up exactly in any order).
@@ -17,13 +20,13 @@ with touched as (
     from _recsys_new_ratings
 )
 select
-    a.user_id,
-    b.user_id as neighbor_id,
+    least(a.user_id, b.user_id) as user_id,
+    greatest(a.user_id, b.user_id) as neighbor_id,
     count(*) as n_common,
     sum(a.rating * b.rating) as dot_product
-from touched as a
+from _recsys_new_ratings as a
 inner join touched as b
     on a.movie_id = b.movie_id
-    and a.user_id < b.user_id
-where a.is_new or b.is_new
-group by a.user_id, b.user_id;
+    and a.user_id <> b.user_id
+where not b.is_new or a.user_id < b.user_id
+group by least(a.user_id, b.user_id), greatest(a.user_id, b.user_id);
