@@ -263,9 +263,9 @@ class Recommender:
     ) -> BuildReport:
         """Load MovieLens from ``data_dir`` (if given) and (re)build every SQL object.
 
-        The whole build is one transaction: if any step fails, the database is left
-        exactly as it was. Without ``data_dir`` the ratings already in the database are
-        rebuilt upon.
+        The build is all or nothing: if any step fails, the database is left exactly as
+        it was (see :meth:`_atomic`). Without ``data_dir`` the ratings already in the
+        database are rebuilt upon.
 
         A database file is rebuilt into a new temporary file that then atomically
         replaces it (readers of the old file keep their snapshot). Only the raw tables
@@ -287,7 +287,7 @@ class Recommender:
         params: BuildParams,
         report: BuildReport,
     ) -> None:
-        """Run every step of a build on ``con``, in one transaction."""
+        """Run every step of a build on ``con``, all or nothing (:meth:`_atomic`)."""
         carry_over = data_dir is None and not self.in_memory
         if carry_over:
             # ATTACH takes no bound parameters; the path is quoted as a string literal.
@@ -558,7 +558,7 @@ class Recommender:
         and standard deviation over the folds). ``models``: names from
         ``evaluation.known_models`` (default ``evaluation.DEFAULT_MODELS``); the k-NN
         models of ``knn_models`` are ranked too when also in ``rank_models``. The run is
-        one transaction; results are stored in ``eval_predictions`` /
+        all or nothing (:meth:`_atomic`); results are stored in ``eval_predictions`` /
         ``eval_recommendations`` and read from the ``eval_rating_metrics``,
         ``eval_ranking_metrics`` and ``eval_summary`` views. ``test_fraction``, ``seed``
         and ``relevance_threshold``, when given, replace the stored settings
