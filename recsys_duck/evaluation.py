@@ -33,6 +33,7 @@ from recsys_duck.sql import (
     layer_files,
     quote_identifier,
     run_file,
+    settings,
     step_file,
 )
 
@@ -117,6 +118,12 @@ def run(
         raise ValueError(f"unknown model(s) {unknown}; use some of {known}")
     if not models:
         raise ValueError("no model to evaluate")
+    unbuilt = [m for m in models if m in FOUNDATION_METHODS and m not in _built_methods(con)]
+    if unbuilt:
+        raise ValueError(
+            f"the neighbours of {unbuilt} were not built; leave them out, or rebuild with "
+            "recsys-duck build --neighbors item,user,content"
+        )
     foundation = [m for m in models if m in FOUNDATION_METHODS]
     knn = [m for m in models if m not in FOUNDATION_METHODS]
     ranked_knn = [m for m in rank_models if m not in FOUNDATION_METHODS]
@@ -169,7 +176,7 @@ def _run_fold(
         if foundation:
             for layer in RATING_LAYERS:
                 if layer == "30_similarity":
-                    pairs.compute(con)
+                    pairs.compute(con, sides=_built_sides(con))
                 apply_layers(con, [layer], skip=CONTENT_OBJECTS)
         else:
             apply_layers(con, _KNN_LAYERS, skip=CONTENT_OBJECTS | COSINE_OBJECTS)
@@ -192,6 +199,26 @@ def _run_fold(
     for model in ranked_knn:
         logger.info("evaluate: fold %d, ranking every unrated movie with %s", fold, model)
         run_file(con, step_file("record_knn_recommendations"), {**params, "model": model})
+
+
+def default_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """:data:`DEFAULT_MODELS` without the foundation methods whose neighbour table the
+    build left out (``build --neighbors``)."""
+    built = _built_methods(con)
+    return [m for m in DEFAULT_MODELS if m not in FOUNDATION_METHODS or m in built]
+
+
+def _built_sides(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The pair-sum sides (item, user) whose neighbour tables the build computed."""
+    values = settings(con)
+    return [side for side in pairs.SIDES if values[f"build_{side}_neighbors"]]
+
+
+def _built_methods(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The foundation methods the build's neighbour tables allow (popularity always)."""
+    values = settings(con)
+    kinds = [kind for kind in ("item", "user", "content") if values[f"build_{kind}_neighbors"]]
+    return {"popularity", *(f"{kind}_based" for kind in kinds)}
 
 
 def _materialise_pair_stats(con: duckdb.DuckDBPyConnection, models: Sequence[str]) -> None:

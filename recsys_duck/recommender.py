@@ -556,7 +556,8 @@ class Recommender:
         (each user's latest 20%), 'leave_last_out' (each user's latest rating) or
         'kfold' (``folds`` seeded folds over all ratings, default 5; metrics are the mean
         and standard deviation over the folds). ``models``: names from
-        ``evaluation.known_models`` (default ``evaluation.DEFAULT_MODELS``); the k-NN
+        ``evaluation.known_models`` (default ``evaluation.DEFAULT_MODELS`` less the methods
+        whose neighbours the build left out); the k-NN
         models of ``knn_models`` are ranked too when also in ``rank_models``. The run is
         all or nothing (:meth:`_atomic`); results are stored in ``eval_predictions`` /
         ``eval_recommendations`` and read from the ``eval_rating_metrics``,
@@ -579,7 +580,7 @@ class Recommender:
                 evaluation.run(
                     con,
                     split,
-                    evaluation.DEFAULT_MODELS if models is None else models,
+                    evaluation.default_models(con) if models is None else models,
                     folds=folds,
                     rank_models=rank_models,
                 )

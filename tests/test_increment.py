@@ -167,6 +167,12 @@ def test_item_only_build_stays_item_only(tmp_path: Path) -> None:
                 rec.recommend(1, method=method, k=2)
         with pytest.raises(RecsysError, match="content neighbours were not built"):
             rec.similar(1, method="content")
+        # The default evaluation leaves the unbuilt methods out; asking for one is refused.
+        result = rec.evaluate("holdout", test_fraction=0.5)
+        assert set(result.rating["method"]) >= {"item_based", "baseline_only"}
+        assert not {"user_based", "content_based"} & set(result.rating["method"])
+        with pytest.raises(ValueError, match=r"neighbours of \['user_based'\] were not built"):
+            rec.evaluate("holdout", models=["user_based", "item_based"])
 
 
 def test_unknown_neighbor_kind_is_refused(tmp_path: Path) -> None:
