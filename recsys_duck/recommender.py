@@ -316,7 +316,11 @@ class Recommender:
                 sides = [side for side in pairs.SIDES if side in params.neighbors]
                 for layer in layers():
                     if layer == "30_similarity":
-                        self._timed(report, "pair sums", lambda: pairs.compute(con, sides=sides))
+                        self._timed(
+                            report,
+                            "pair sums",
+                            lambda: pairs.compute(con, sides=sides, autocommit=not self.in_memory),
+                        )
                     if layer != "00_tables":
                         self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
         finally:
@@ -583,6 +587,7 @@ class Recommender:
                     evaluation.default_models(con) if models is None else models,
                     folds=folds,
                     rank_models=rank_models,
+                    autocommit=not self.in_memory,
                 )
             evaluation.cleanup(con)
         return evaluation.results(self.con, split)

@@ -66,6 +66,45 @@ def test_batches_equal_one_statement_bit_for_bit(
         pd.testing.assert_frame_equal(found, expected, check_exact=True, check_dtype=False)
 
 
+@pytest.mark.slow
+def test_scratch_staging_equals_one_statement_bit_for_bit(
+    real: duckdb.DuckDBPyConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With ``autocommit`` the 100,836 ml-latest-small ratings are staged in a scratch
+    file of small row groups (so both threads scan them); the sums stay exact."""
+    with caplog.at_level("INFO", logger="recsys_duck.pairs"):
+        pairs.compute(real, autocommit=True)
+    assert "100836 ratings staged in row groups of" in caplog.text
+    for side in pairs.SIDES:
+        expected = real.execute(ONE_STATEMENT[side]).df()
+        pd.testing.assert_frame_equal(
+            _stored(real, side), expected, check_exact=True, check_dtype=False
+        )
+
+
+def test_scratch_staging_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    csv = tmp_path / "ratings.csv"
+    csv.write_text("userId,movieId,rating\n1,1,4.0\n1,2,3.5\n2,1,5.0\n2,2,1.0\n2,3,2.0\n")
+    con = _ratings_con(csv)
+    expected = {side: con.execute(ONE_STATEMENT[side]).fetchall() for side in pairs.SIDES}
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    with caplog.at_level("INFO", logger="recsys_duck.pairs"):
+        pairs.compute(con, autocommit=True)
+    assert "5 ratings staged in row groups of 2048 rows" in caplog.text
+    for side in pairs.SIDES:
+        assert _stored(con, side).values.tolist() == [list(row) for row in expected[side]]
+    databases = con.execute("select database_name from duckdb_databases() where not internal")
+    assert databases.fetchall() == [("memory",)]
+    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone() == (0,)
+    views = con.execute("select count(*) from duckdb_views() where temporary and not internal")
+    assert views.fetchone() == (0,)
+    assert list(scratch.iterdir()) == []
+
+
 def test_the_setting_it_raises_is_restored(tmp_path: Path) -> None:
     csv = tmp_path / "ratings.csv"
     csv.write_text("userId,movieId,rating\n1,1,4.0\n1,2,3.5\n2,1,5.0\n2,2,1.0\n2,3,2.0\n")
