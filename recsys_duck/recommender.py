@@ -32,7 +32,6 @@ from recsys_duck.sql import (
     audit_files,
     execute,
     layers,
-    quote_identifier,
     run_file,
     split_statements,
     step_file,
@@ -434,10 +433,9 @@ class Recommender:
         """The ``n`` movies most similar to ``movie`` (a title or a movie_id).
 
         ``method='content'`` ranks by TF-IDF cosine of genres and tags, ``'item'`` by
-        cosine of rating vectors. Reads the ``similar_movies`` macro.
+        cosine of rating vectors. Reads the ``similar_movies`` macro, which raises when
+        the build left that method's neighbours out.
         """
-        if method in NEIGHBOR_KINDS:
-            self._require_neighbors(method)
         return self._query(
             "select * from similar_movies($movie, n := $n, method := $method)",
             {"movie": movie, "n": n, "method": method},
@@ -460,8 +458,8 @@ class Recommender:
         """
         if method == "popularity":
             return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n})
-        if method in NEIGHBOR_KINDS:
-            self._require_neighbors(method)
+        # The macros raise for an unknown user, a k above the stored one and neighbours
+        # the build left out (lookups.sql): no extra query before them.
         if method in _RECOMMEND_SQL:
             if k is None:
                 k = 5 if method == "user" else 10
@@ -618,19 +616,6 @@ class Recommender:
         return found
 
     # -- helpers -----------------------------------------------------------------------
-
-    def _require_neighbors(self, kind: str) -> None:
-        """Raise unless the build computed the ``kind`` neighbour table."""
-        self._require_built()
-        column = quote_identifier(f"build_{kind}_neighbors")
-        (built,) = execute(self.con, f"select {column} from recsys_params").fetchone() or (  # noqa: S608
-            False,
-        )
-        if not built:
-            raise RecsysError(
-                f"the {kind} neighbours were not built; rebuild with them, e.g. "
-                f"recsys-duck build --neighbors item,user,content"
-            )
 
     def _require_built(self) -> None:
         found = execute(

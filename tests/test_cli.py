@@ -64,8 +64,9 @@ def test_unknown_user_is_one_line_and_exit_1(db: Path) -> None:
     done = run("recommend", "99", db=db)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        "Error: unknown user_id 99: no ratings by that user; users with ratings have ids "
-        "1 to 3 (SELECT user_id FROM user_stats lists them)."
+        "Error: unknown user_id 99: no ratings by that user; SELECT min(user_id), "
+        "max(user_id) FROM ratings gives the range of ids with ratings, SELECT user_id "
+        "FROM user_stats lists them."
     ]
     assert "Traceback" not in done.stderr
 

@@ -5,6 +5,9 @@
 -- and its first n rows are the exact top-n for every n <= neighbors_k. add-ratings
 -- replaces the rows of the movies whose similarities changed the same way
 -- (sql/steps/increment/refresh_item_neighbors.sql).
+-- Rows are stored by rank, then movie: requests read rank <= k (k = 10 by default, of
+-- $neighbors_k = 50), and DuckDB's zone maps then skip the row groups of the deeper ranks
+-- (10M ratings: a request scans 122,880 rows of item_neighbors instead of 491,520).
 create or replace table item_neighbors as
 with ranked as (
     select
@@ -18,4 +21,4 @@ with ranked as (
 select r.movie_id, r.neighbor_id, r.similarity, r.n_common, r.rank
 from ranked as r
 where r.rank <= $neighbors_k
-order by r.movie_id, r.rank;
+order by r.rank, r.movie_id;

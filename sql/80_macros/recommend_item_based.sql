@@ -7,11 +7,12 @@
 -- Example: select * from recommend_item_based(1, n := 5);
 create or replace macro recommend_item_based(target_user_id, n := 10, n_neighbors := 10) as table
 with checked as (
-    -- Raises for an unknown user or too many neighbours; kept out of the filter below
-    -- so that the user filter is a constant DuckDB pushes into the scan.
+    -- Raises for an unknown user, too many neighbours or neighbours not built; kept
+    -- out of the filter below so that the user filter is a constant DuckDB pushes into
+    -- the scan.
     select
         user_id_of(target_user_id) as checked_user_id,
-        stored_k_at_least(n_neighbors) as checked_k
+        stored_k_at_least(n_neighbors, kind := 'item') as checked_k
 ),
 scores as (
     select
@@ -21,16 +22,22 @@ scores as (
     where c.user_id = target_user_id
         and c.neighbor_rank <= n_neighbors
     group by c.movie_id
+),
+top_n as (
+    -- The top n before the titles: only n rows of movies are read.
+    select s.movie_id, s.score
+    from checked as k
+    inner join scores as s on s.score is not null
+    where k.checked_user_id is not null
+        and k.checked_k is not null
+    order by round(s.score, 10) desc, s.movie_id asc
+    limit n
 )
 select
-    s.movie_id,
+    t.movie_id,
     m.title,
     m.genres,
-    s.score
-from checked as k
-inner join scores as s on s.score is not null
-inner join movies as m on m.movie_id = s.movie_id
-where k.checked_user_id is not null
-    and k.checked_k is not null
-order by round(s.score, 10) desc, s.movie_id asc
-limit n;
+    t.score
+from top_n as t
+inner join movies as m on m.movie_id = t.movie_id
+order by round(t.score, 10) desc, t.movie_id asc;

@@ -7,11 +7,12 @@
 -- Example: select * from recommend_user_based(1, n := 5);
 create or replace macro recommend_user_based(target_user_id, n := 10, n_similar_users := 5) as table
 with checked as (
-    -- Raises for an unknown user or too many neighbours. Kept out of the filter below so
-    -- that the user filter is a constant DuckDB pushes into the scan (2 s -> 10 ms).
+    -- Raises for an unknown user, too many neighbours or neighbours not built. Kept out
+    -- of the filter below so that the user filter is a constant DuckDB pushes into the
+    -- scan (2 s -> 10 ms).
     select
         user_id_of(target_user_id) as checked_user_id,
-        stored_k_at_least(n_similar_users) as checked_k
+        stored_k_at_least(n_similar_users, kind := 'user') as checked_k
 ),
 predictions as (
     select
@@ -21,16 +22,22 @@ predictions as (
     where c.user_id = target_user_id
         and c.neighbor_rank <= n_similar_users
     group by c.movie_id
+),
+top_n as (
+    -- The top n before the titles: only n rows of movies are read.
+    select p.movie_id, p.predicted_rating
+    from checked as k
+    inner join predictions as p on p.predicted_rating is not null
+    where k.checked_user_id is not null
+        and k.checked_k is not null
+    order by round(p.predicted_rating, 10) desc, p.movie_id asc
+    limit n
 )
 select
-    p.movie_id,
+    t.movie_id,
     m.title,
     m.genres,
-    p.predicted_rating
-from checked as k
-inner join predictions as p on p.predicted_rating is not null
-inner join movies as m on m.movie_id = p.movie_id
-where k.checked_user_id is not null
-    and k.checked_k is not null
-order by round(p.predicted_rating, 10) desc, p.movie_id asc
-limit n;
+    t.predicted_rating
+from top_n as t
+inner join movies as m on m.movie_id = t.movie_id
+order by round(t.predicted_rating, 10) desc, t.movie_id asc;

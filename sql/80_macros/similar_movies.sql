@@ -3,7 +3,7 @@
 -- (the stored neighbour rank).
 -- title is a title exactly as in movies.title or a movie_id. method 'content' uses
 -- content_neighbors (TF-IDF of genres and tags), 'item' uses item_neighbors (cosine of
--- rating vectors).
+-- rating vectors); a method whose neighbours the build left out is an error.
 -- Example: select * from similar_movies('Toy Story (1995)', n := 5);
 create or replace macro similar_movies(title, n := 10, method := 'content') as table
 with neighbors as (
@@ -27,5 +27,5 @@ where nb.movie_id = movie_id_of(title)
             else error('unknown method ''' || cast(method as varchar) || '''; use ''content'' or ''item''.')
         end
     )
-    and nb.rank <= stored_k_at_least(n)
+    and nb.rank <= stored_k_at_least(n, kind := method)
 order by nb.rank;

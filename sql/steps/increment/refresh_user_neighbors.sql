@@ -18,4 +18,5 @@ with ranked as (
 )
 select r.user_id, r.neighbor_id, r.similarity, r.n_common, r.rank
 from ranked as r
-where r.rank <= $neighbors_k;
+where r.rank <= $neighbors_k
+order by r.rank, r.user_id;
