@@ -322,6 +322,10 @@ class Recommender:
                         )
                     if layer != "00_tables":
                         self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
+                    if layer == "40_neighbors":
+                        self._timed(
+                            report, "content neighbours", lambda: content.compute_neighbors(con)
+                        )
         finally:
             if carry_over:
                 execute(con, "detach database if exists previous")

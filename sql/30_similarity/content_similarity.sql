@@ -4,13 +4,18 @@
 --   sim(i, j) = sum_f x_if * x_jf / ( sqrt(sum_f x_if^2) * sqrt(sum_f x_jf^2) )
 -- n_common is the number of shared features. rank_key orders one movie's neighbours as
 -- item_similarity.rank_key does (similarity to 12 places, then the smaller id).
+-- Both directions of a pair are joined and summed (rather than one direction mirrored)
+-- so that a filter on movie_id reaches the self-join: the build computes
+-- content_neighbors in batches of movies this way (recsys_duck.content), each batch
+-- joining only its movies' features, which bounds its memory (25M-sized data: 59,000
+-- movies, hundreds of millions of pairs).
 create or replace view content_similarity as
 with norms as (
     select movie_id, sqrt(sum(value * value)) as feature_norm
     from content_features
     group by movie_id
 ),
-unordered_pairs as (
+ordered_pairs as (
     select
         a.movie_id as movie_id,
         b.movie_id as neighbor_id,
@@ -19,7 +24,7 @@ unordered_pairs as (
     from content_features as a
     inner join content_features as b
         on a.feature = b.feature
-        and a.movie_id < b.movie_id
+        and a.movie_id <> b.movie_id
     group by a.movie_id, b.movie_id
 ),
 similarities as (
@@ -28,15 +33,9 @@ similarities as (
         p.neighbor_id,
         p.n_common,
         p.dot_product / nullif(na.feature_norm * nb.feature_norm, 0) as similarity
-    from unordered_pairs as p
+    from ordered_pairs as p
     inner join norms as na on na.movie_id = p.movie_id
     inner join norms as nb on nb.movie_id = p.neighbor_id
-),
-mirrored as (
-    select movie_id, neighbor_id, n_common, similarity from similarities
-    union all
-    select neighbor_id as movie_id, movie_id as neighbor_id, n_common, similarity
-    from similarities
 )
 select
     movie_id,
@@ -44,4 +43,4 @@ select
     n_common,
     similarity,
     cast(round(similarity * 1e12) as bigint) * 4194304 - neighbor_id as rank_key
-from mirrored;
+from similarities;

@@ -4,20 +4,14 @@
 -- content_similarity.rank_key (similarity to 12 places, then the smaller neighbor_id),
 -- so the stored top-k is deterministic and its first n rows are the exact top-n for
 -- every n <= neighbors_k.
--- Rows are stored by rank, then movie: requests read rank <= k (k = 10 by default, of
--- $neighbors_k = 50), and DuckDB's zone maps then skip the row groups of the deeper ranks
--- (10M ratings: a request scans 122,880 rows of item_neighbors instead of 491,520).
-create or replace table content_neighbors as
-with ranked as (
-    select
-        s.movie_id,
-        s.neighbor_id,
-        s.similarity,
-        s.n_common,
-        row_number() over (partition by s.movie_id order by s.rank_key desc) as rank
-    from content_similarity as s
-)
-select r.movie_id, r.neighbor_id, r.similarity, r.n_common, r.rank
-from ranked as r
-where r.rank <= $neighbors_k
-order by r.rank, r.movie_id;
+-- The build fills it in batches of movies (recsys_duck.content.compute_neighbors, SQL
+-- in sql/steps/content): content features are shared by thousands of movies, so one
+-- statement over all pairs outgrew an 8 GB memory_limit at 59,000 movies. Rows are
+-- stored by rank, then movie, as item_neighbors.
+create or replace table content_neighbors (
+    movie_id integer not null,
+    neighbor_id integer not null,
+    similarity double,
+    n_common bigint not null,
+    rank bigint not null
+);
