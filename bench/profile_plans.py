@@ -19,7 +19,7 @@ from recsys_duck.sql import query_file, run_file, settings, split_statements, sq
 con = duckdb.connect(sys.argv[1])
 run_file(con, step_file("pairs/prepare"))
 n_ratings = con.execute("select count(*) from _recsys_pair_entries").fetchone()[0]
-con.execute(f"set perfect_ht_threshold = {pairs.PERFECT_HASH_BITS}")
+pairs.allow_array_aggregates(con)
 batches = query_file(
     con,
     step_file("pairs/batches"),

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from recsys_duck import pairs
 from recsys_duck.sql import execute, query_file, run_file, settings, step_file
 
 logger = logging.getLogger(__name__)
@@ -130,8 +131,6 @@ def build_movie_terms(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 #: Self-join rows (a batch's movies' features against every movie sharing them) per
 #: batch of content_neighbors: bounds each batch's aggregate.
 CONTENT_BATCH_ROWS = 16_000_000
-#: DuckDB's perfect_ht_threshold while the batches run: arrays of up to 2^24 slots.
-PERFECT_HASH_BITS = 24
 #: Narrowest batch (in ids) worth capping for the array aggregate.
 MIN_ARRAY_WIDTH = 32
 
@@ -156,24 +155,21 @@ def compute_neighbors(con: duckdb.DuckDBPyConnection) -> int:
     if not n_movies:
         return 0
     span = int(max_id) - int(min_id) + 1
-    width = 2**PERFECT_HASH_BITS // span
+    width = 2**pairs.PERFECT_HASH_BITS // span
     if n_movies * 2 < span or width < MIN_ARRAY_WIDTH:
         width = span + 1  # sparse ids: the batches are cut by work only
     batches = query_file(
         con, step_file("content/batches"), {"work": CONTENT_BATCH_ROWS, "width": width}
     ).fetchall()
-    (threshold,) = execute(con, "select current_setting('perfect_ht_threshold')").fetchone() or (
-        12,
-    )
     run_file(con, step_file("content/prepare"))
     try:
-        execute(con, f"set perfect_ht_threshold = {PERFECT_HASH_BITS}")
-        path = step_file("content/neighbors")
-        for lo, hi in batches:
-            run_file(con, path, {**values, "lo": lo, "hi": hi})
+        with pairs.array_aggregates_restored(con):
+            pairs.allow_array_aggregates(con)
+            path = step_file("content/neighbors")
+            for lo, hi in batches:
+                run_file(con, path, {**values, "lo": lo, "hi": hi})
         run_file(con, step_file("content/finish"))
     finally:
-        execute(con, f"set perfect_ht_threshold = {int(threshold)}")
         execute(con, "drop table if exists _recsys_content_neighbors")
     logger.info("content neighbours: %d movies in %d batches", n_movies, len(batches))
     return len(batches)

@@ -41,7 +41,8 @@ import math
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -91,16 +92,13 @@ def compute(
     _check_ids(con)
     start = time.perf_counter()
     run_file(con, step_file("pairs/prepare"))
-    (threshold,) = execute(con, "select current_setting('perfect_ht_threshold')").fetchone() or (
-        12,
-    )
     scratch = _stage_in_scratch(con) if autocommit else None
     n_batches: dict[str, int] = {}
     try:
-        for side in sides:
-            n_batches[side] = _compute_side(con, side, mode)
+        with array_aggregates_restored(con):
+            for side in sides:
+                n_batches[side] = _compute_side(con, side, mode)
     finally:
-        execute(con, f"set perfect_ht_threshold = {int(threshold)}")
         if scratch is not None:
             _drop_scratch(con, scratch)
         run_file(con, step_file("pairs/cleanup"))
@@ -110,6 +108,24 @@ def compute(
         time.perf_counter() - start,
     )
     return n_batches
+
+
+def allow_array_aggregates(con: duckdb.DuckDBPyConnection) -> None:
+    """Let DuckDB aggregate in arrays of up to 2^:data:`PERFECT_HASH_BITS` slots (its
+    perfect_ht_threshold); callers restore it with :func:`array_aggregates_restored`."""
+    execute(con, f"set perfect_ht_threshold = {PERFECT_HASH_BITS}")
+
+
+@contextmanager
+def array_aggregates_restored(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block, then put perfect_ht_threshold back as it was, even on error."""
+    (threshold,) = execute(con, "select current_setting('perfect_ht_threshold')").fetchone() or (
+        12,
+    )
+    try:
+        yield
+    finally:
+        execute(con, f"set perfect_ht_threshold = {int(threshold)}")
 
 
 def _stage_in_scratch(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -160,7 +176,7 @@ def _compute_side(con: duckdb.DuckDBPyConnection, side: str, mode: Mode) -> int:
     work = BATCH_TRIPLES
     if dense:
         work = max(work, DENSE_TRIPLES_PER_RATING * n_ratings)
-        execute(con, f"set perfect_ht_threshold = {PERFECT_HASH_BITS}")
+        allow_array_aggregates(con)
     batches = query_file(
         con,
         step_file("pairs/batches"),
