@@ -42,7 +42,7 @@ COSINE_OBJECTS = frozenset(
     {
         f"{side}_{name}"
         for side in ("item", "user")
-        for name in ("co_ratings", "similarity", "top_neighbors")
+        for name in ("co_ratings", "pair_similarity", "similarity")
     }
 )
 

@@ -97,6 +97,20 @@ def test_item_co_ratings_and_similarity(tiny: Recommender) -> None:
     assert got.keys() == expected.keys()
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, abs=1e-12), key
+    # item_pair_similarity is the first-id-smaller half, with the same bits
+    half = tiny.sql("select movie_id, neighbor_id, n_common, similarity from item_pair_similarity")
+    assert {(r.movie_id, r.neighbor_id): r.similarity for r in half.itertuples()} == {
+        key: got[key] for key in got if key[0] < key[1]
+    }
+
+
+def test_user_pair_similarity_is_the_smaller_id_half(tiny: Recommender) -> None:
+    both = tiny.sql("select * exclude (rank_key) from user_similarity where user_id < neighbor_id")
+    half = tiny.sql("select * from user_pair_similarity")
+    key = ["user_id", "neighbor_id"]
+    pd.testing.assert_frame_equal(
+        half.sort_values(key).reset_index(drop=True), both.sort_values(key).reset_index(drop=True)
+    )
 
 
 def test_user_similarity(tiny: Recommender) -> None:
@@ -270,6 +284,23 @@ def test_audits_find_nothing(tiny: Recommender) -> None:
     found = tiny.audit()
     assert len(found) >= 6
     assert {name: len(rows) for name, rows in found.items() if len(rows)} == {}
+
+
+def test_audit_catches_a_neighbor_one_bit_off_its_view() -> None:
+    with _built_from(
+        "insert into movies values (1, 'A', 'Drama', null), (2, 'B', 'Drama', null), "
+        "(3, 'C', 'Comedy', null)",
+        "insert into ratings values (1, 1, 4.0, timestamp '2020-01-01'), "
+        "(1, 2, 3.5, timestamp '2020-01-01'), (2, 2, 5.0, timestamp '2020-01-01'), "
+        "(2, 3, 1.0, timestamp '2020-01-01')",
+    ) as rec:
+        assert rec.audit()["neighbors_differ_from_similarity"].empty
+        rec.sql(
+            "update item_neighbors set similarity = nextafter(similarity, 2.0) "
+            "where movie_id = 2 and rank = 1"
+        )
+        found = rec.audit()["neighbors_differ_from_similarity"]
+        assert found[["kind", "id", "neighbor_id"]].values.tolist() == [["item", 2, 3]]
 
 
 def test_popularity_by_hand(tiny: Recommender) -> None:

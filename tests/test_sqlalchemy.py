@@ -56,6 +56,8 @@ VIEWS = {
     "movie_stats",
     "item_co_ratings",
     "user_co_ratings",
+    "item_pair_similarity",
+    "user_pair_similarity",
     "item_similarity",
     "user_similarity",
     "content_similarity",

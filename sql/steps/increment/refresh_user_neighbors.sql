@@ -2,6 +2,7 @@
 -- user_neighbors of the users in _recsys_affected_users with their top $neighbors_k
 -- by user_similarity.rank_key, the ranking of sql/40_neighbors/user_neighbors.sql; the
 -- filter comes before the ranking, so only the affected users' pairs are ranked.
+-- As there, the winners' similarity is recomputed from their pair sums and norms.
 delete from user_neighbors
 where user_id in (select a.user_id from _recsys_affected_users as a);
 
@@ -10,13 +11,21 @@ with ranked as (
     select
         s.user_id,
         s.neighbor_id,
-        s.similarity,
-        s.n_common,
         row_number() over (partition by s.user_id order by s.rank_key desc) as rank
     from user_similarity as s
     semi join _recsys_affected_users as a on a.user_id = s.user_id
 )
-select r.user_id, r.neighbor_id, r.similarity, r.n_common, r.rank
+select
+    r.user_id,
+    r.neighbor_id,
+    p.dot_product / nullif(a.rating_norm * b.rating_norm, 0) as similarity,
+    p.n_common,
+    r.rank
 from ranked as r
+inner join user_pair_sums as p
+    on p.user_id = least(r.user_id, r.neighbor_id)
+    and p.neighbor_id = greatest(r.user_id, r.neighbor_id)
+inner join user_stats as a on a.user_id = r.user_id
+inner join user_stats as b on b.user_id = r.neighbor_id
 where r.rank <= $neighbors_k
 order by r.rank, r.user_id;
