@@ -1,7 +1,7 @@
 -- batches: a step of recsys_duck.content. Cuts the movies with content features into
 -- ranges [lo, hi) of consecutive movie_ids whose self-join rows (for each feature of a
--- movie, the movies that share it) add up to about $work, and that span at most $width
--- ids (so that DuckDB can aggregate a batch in an array). One row per batch, in order.
+-- movie, the movies that share it) add up to about $work (a movie with more rows than
+-- that is a batch of its own). One row per batch, in order.
 with feature_counts as (
     select feature, count(*) as n_movies
     from content_features
@@ -21,5 +21,5 @@ cumulative as (
 )
 select min(movie_id) as lo, max(movie_id) + 1 as hi
 from cumulative
-group by floor(before / $work), floor(movie_id / $width)
+group by floor(before / $work)
 order by lo;
