@@ -15,8 +15,8 @@ Run from the repository root (the 10M ratings are generated and cached on first 
 4. The two databases compared: ratings, pair sums and neighbour tables must be equal
    exactly (EXCEPT both ways), the recommendations equal up to 1e-12 in score.
 5. Serving on the full database: ``Recommender.recommend`` latency (p50, p99) for 1,000
-   seeded users per built method; the set-based top-N of every user is the build's
-   ``60_marts`` step (the ``recommendations`` table), timed within the build.
+   seeded users per built method and popularity; the set-based top-N of every user is
+   the build's ``60_marts`` step (the ``recommendations`` table), timed within the build.
 
 A markdown summary goes to stdout and everything to ``bench/results/increment_<dataset>.json``.
 """
@@ -201,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"add-ratings: {runs['add-ratings']['wall_seconds']:.1f} s")
         comparison = compare(root / "full.duckdb", root / "base.duckdb")
         progress(f"comparison: {comparison}")
+        # popularity needs no neighbours: every build serves it
         built = tuple(k for k in ("user", "item", "content") if k in args.neighbors.split(","))
+        built += ("popularity",)
         with Recommender(root / "full.duckdb", read_only=True) as rec:
             latency = recommend_latency(rec, args.queries, args.seed, built)
     result = {

@@ -28,6 +28,7 @@ EXACT = {
     "item_neighbors": "movie_id, rank",
     "user_neighbors": "user_id, rank",
     "recommendations": "method, user_id, rank",
+    "popular_movies": "popularity_rank",
 }
 # Columns that are sums of floats (not half-star products) taken by a parallel
 # aggregation, whose last bits depend on the order of addition in any two builds:

@@ -785,6 +785,29 @@ def test_recommendations_parity(
     )
 
 
+def test_popularity_recommendations_parity(
+    small: Recommender, ratings: pd.DataFrame, chosen_users: list[int]
+) -> None:
+    """recommend_popular (which reads the materialised popular_movies) and the
+    recommendations table's popularity lists equal pandas: the most rated movies the
+    user has not rated, equal counts by the smaller movie_id."""
+    counts = ratings.groupby("movieId").size()
+    order = sorted(counts.index, key=lambda movie: (-counts[movie], movie))
+    table = small.sql(
+        "select user_id, movie_id, score from recommendations "
+        "where method = 'popularity' and list_contains(?, user_id) order by user_id, rank",
+        [chosen_users],
+    )
+    for user_id in chosen_users:
+        rated = set(ratings.loc[ratings["userId"] == user_id, "movieId"])
+        expected = [movie for movie in order if movie not in rated][:N_RECOMMENDATIONS]
+        got = small.recommend(user_id, n=N_RECOMMENDATIONS, method="popularity")
+        assert got["movie_id"].tolist() == expected, f"recommend_popular({user_id})"
+        assert got["score"].tolist() == [float(counts[movie]) for movie in expected]
+        mart = table[table["user_id"] == user_id]
+        assert mart["movie_id"].tolist() == expected, f"recommendations table, user {user_id}"
+
+
 # -- 8. evaluation ---------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ TABLES = {
     "user_neighbors",
     "content_neighbors",
     "recommendations",
+    "popular_movies",
     "eval_test_ratings",
     "eval_predictions",
     "eval_recommendations",
