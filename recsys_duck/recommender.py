@@ -322,7 +322,7 @@ class Recommender:
                         )
                     if layer != "00_tables":
                         self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
-                    if layer == "40_neighbors":
+                    if layer == "40_neighbors" and "content" in params.neighbors:
                         self._timed(
                             report, "content neighbours", lambda: content.compute_neighbors(con)
                         )

@@ -152,7 +152,9 @@ def test_item_only_build_stays_item_only(tmp_path: Path) -> None:
     n = len(pd.read_csv(TINY / "ratings.csv"))
     added = _split(TINY, tmp_path / "base", np.arange(n) % 3 == 0)
     with Recommender(":memory:") as rec, Recommender(":memory:") as full:
-        rec.build(tmp_path / "base", item_only)
+        built = rec.build(tmp_path / "base", item_only)
+        # neither the TF-IDF nor the content neighbours step runs
+        assert not {"tf-idf", "content neighbours"} & set(built.seconds)
         report = rec.add_ratings(added)
         full.build(TINY, item_only)
         assert report.affected_movies > 0 and report.affected_users == 0
