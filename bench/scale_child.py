@@ -144,7 +144,9 @@ def recsys_duck_top_k(
     table = f"{task}_neighbors"
 
     def neighbors() -> None:
-        pairs.compute(con, sides=[task], autocommit=True)
+        pairs.compute(
+            con, sides=[task], autocommit=True, memory_limit=spec.get("memory_limit") or None
+        )
         apply_layers(con, ["30_similarity"], skip=CONTENT_OBJECTS | KNN_OBJECTS)
         others = frozenset(NEIGHBOR_SQL) - {table}
         apply_layers(con, ["40_neighbors"], skip=CONTENT_OBJECTS | others)

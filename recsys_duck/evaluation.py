@@ -103,9 +103,11 @@ def run(
     folds: int | None = None,
     rank_models: Sequence[str] = (),
     autocommit: bool = False,
+    memory_limit: str | None = None,
 ) -> None:
     """Evaluate ``models`` on ``split`` and store the results (caller owns the transaction;
-    ``autocommit`` says the connection has none open, as :func:`recsys_duck.pairs.compute`).
+    ``autocommit`` says the connection has none open and ``memory_limit`` how it was
+    configured, as for :func:`recsys_duck.pairs.compute`).
 
     ``folds`` sets recsys_params.n_folds for a k-fold split. The foundation methods are
     scored on ratings and rankings; the knn_models on ratings, and on rankings too when
@@ -140,7 +142,16 @@ def run(
         (n_folds,) = execute(con, "select n_folds from recsys_params").fetchone() or (5,)
     run_file(con, step_file("reset_evaluation"), {"split": split})
     for fold in range(1, n_folds + 1):
-        _run_fold(con, split, fold, foundation, knn, ranked_knn, autocommit=autocommit)
+        _run_fold(
+            con,
+            split,
+            fold,
+            foundation,
+            knn,
+            ranked_knn,
+            autocommit=autocommit,
+            memory_limit=memory_limit,
+        )
 
 
 def _run_fold(
@@ -152,6 +163,7 @@ def _run_fold(
     ranked_knn: Sequence[str],
     *,
     autocommit: bool,
+    memory_limit: str | None,
 ) -> None:
     logger.info("evaluate: %s split, fold %d, training on the train part", split, fold)
     run_file(con, step_file("prepare_evaluation"), {"split": split, "fold": fold})
@@ -180,7 +192,12 @@ def _run_fold(
         if foundation:
             for layer in RATING_LAYERS:
                 if layer == "30_similarity":
-                    pairs.compute(con, sides=_built_sides(con), autocommit=autocommit)
+                    pairs.compute(
+                        con,
+                        sides=_built_sides(con),
+                        autocommit=autocommit,
+                        memory_limit=memory_limit,
+                    )
                 apply_layers(con, [layer], skip=CONTENT_OBJECTS)
         else:
             apply_layers(con, _KNN_LAYERS, skip=CONTENT_OBJECTS | COSINE_OBJECTS)

@@ -29,6 +29,13 @@ hold about a quarter of a thread's share of the rows, so every core takes part: 
 ml-latest-small item sums 3.86 s -> 3.09 s (one unbatched statement: 5.46 s -> 3.32 s;
 writing the 13.2M sums into the database is about 0.85 s of what is left).
 
+Memory: DuckDB allocates those arrays outside the buffer manager that its memory_limit
+governs, one per thread and one to combine them (25 bytes a slot: 1.26 GB at 2^24 slots and
+2 threads). A dense side therefore runs with memory_limit lowered by their size, and with
+arrays of at most a quarter of the limit, so that the process stays within the limit the
+user set (a 25M-rating build at ``--memory-limit 8GB`` peaked at 8.35 GiB of RSS, over
+the limit's 7.45 GiB, before this).
+
 Sums are exact: ratings are half stars, so each product is a multiple of 1/4 and every
 sum is exactly representable whatever the order of addition. Batches, threads and the
 incremental update of :mod:`recsys_duck.increment` therefore give bit-identical sums.
@@ -42,7 +49,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Literal
 
@@ -50,6 +57,7 @@ import duckdb
 
 from recsys_duck.errors import RecsysError
 from recsys_duck.sql import execute, query_file, run_file, step_file
+from recsys_duck.storage import string_literal
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +68,17 @@ Mode = Literal["auto", "dense", "sparse"]
 MAX_ID = 2**22 - 1
 #: A side is dense when its co-rated triples are at least this many per possible pair.
 DENSE_TRIPLES_PER_PAIR = 4.0
-#: DuckDB's perfect_ht_threshold for dense sides: arrays of up to 2^24 slots.
+#: DuckDB's perfect_ht_threshold for dense sides: arrays of up to 2^24 slots, fewer when
+#: memory_limit is small (no fewer than DuckDB's default of 2^12).
 PERFECT_HASH_BITS = 24
+MIN_PERFECT_HASH_BITS = 12
+#: Bytes per slot of those arrays: the states of count(*) (8) and of a sum of doubles (16),
+#: and the byte that marks a slot as used.
+ARRAY_SLOT_BYTES = 25
+#: The arrays of all threads together take at most this share of memory_limit.
+ARRAY_SHARE_OF_LIMIT = 0.25
+#: The units of DuckDB's current_setting('memory_limit'), e.g. '7.4 GiB'.
+_BYTE_UNITS = {"bytes": 0, "KiB": 1, "MiB": 2, "GiB": 3, "TiB": 4, "PiB": 5}
 #: Triples per batch: at least this many, and for dense sides this many per rating.
 BATCH_TRIPLES = 2_500_000
 DENSE_TRIPLES_PER_RATING = 16
@@ -79,6 +96,7 @@ def compute(
     sides: Sequence[str] = SIDES,
     *,
     autocommit: bool = False,
+    memory_limit: str | None = None,
 ) -> dict[str, int]:
     """(Re)create ``item_pair_sums`` and ``user_pair_sums`` from ``ratings``; only the
     tables of ``sides`` are filled (the others are left empty).
@@ -87,7 +105,10 @@ def compute(
     ``"sparse"`` for both sides (the sums are the same; only the time differs). Runs in
     the current schema and, unless ``autocommit`` says that the connection has no open
     transaction (then small rating tables are staged in a scratch database file, see
-    above), in the caller's transaction. Returns the number of batches per side.
+    above), in the caller's transaction. ``memory_limit`` is the connection's memory_limit
+    as configured (None: DuckDB's default); dense sides lower it for their arrays and then
+    set it back to exactly that (DuckDB reads it back rounded). Returns the number of
+    batches per side.
     """
     _check_ids(con)
     start = time.perf_counter()
@@ -97,7 +118,7 @@ def compute(
     try:
         with array_aggregates_restored(con):
             for side in sides:
-                n_batches[side] = _compute_side(con, side, mode)
+                n_batches[side] = _compute_side(con, side, mode, memory_limit)
     finally:
         if scratch is not None:
             _drop_scratch(con, scratch)
@@ -110,10 +131,57 @@ def compute(
     return n_batches
 
 
-def allow_array_aggregates(con: duckdb.DuckDBPyConnection) -> None:
-    """Let DuckDB aggregate in arrays of up to 2^:data:`PERFECT_HASH_BITS` slots (its
+def allow_array_aggregates(con: duckdb.DuckDBPyConnection, bits: int = PERFECT_HASH_BITS) -> None:
+    """Let DuckDB aggregate in arrays of up to 2^``bits`` slots (its
     perfect_ht_threshold); callers restore it with :func:`array_aggregates_restored`."""
-    execute(con, f"set perfect_ht_threshold = {PERFECT_HASH_BITS}")
+    execute(con, f"set perfect_ht_threshold = {int(bits)}")
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's memory_limit in bytes, as it reads back: rounded down to a tenth of its
+    unit ('8GB' reads '7.4 GiB', 7.45 GiB), so at most the limit in force."""
+    (text,) = execute(con, "select current_setting('memory_limit')").fetchone() or ("",)
+    number, _, unit = str(text).partition(" ")
+    if unit not in _BYTE_UNITS:
+        raise RecsysError(f"cannot read DuckDB's memory_limit {text!r}")
+    return int(float(number) * 1024 ** _BYTE_UNITS[unit])
+
+
+@contextmanager
+def memory_for_arrays(con: duckdb.DuckDBPyConnection, configured: str | None) -> Iterator[int]:
+    """Yield the perfect-hash bits a dense side may use, with memory_limit lowered
+    meanwhile by the arrays of that size; afterwards (even on error) memory_limit is set
+    back to ``configured``, or reset to DuckDB's default when None.
+
+    DuckDB keeps a thread's array until the threads' arrays are combined into one more,
+    so threads + 1 arrays live at once. Their bytes are kept within
+    :data:`ARRAY_SHARE_OF_LIMIT` of the limit by allowing fewer bits.
+    """
+    limit = memory_limit_bytes(con)
+    (threads,) = execute(con, "select current_setting('threads')").fetchone() or (1,)
+    arrays = int(threads) + 1
+    bits = PERFECT_HASH_BITS
+    while (
+        bits > MIN_PERFECT_HASH_BITS
+        and arrays * ARRAY_SLOT_BYTES * 2**bits > ARRAY_SHARE_OF_LIMIT * limit
+    ):
+        bits -= 1
+    lowered = max(limit - arrays * ARRAY_SLOT_BYTES * 2**bits, limit // 2)
+    # SET takes no bound parameters; the value is an integer.
+    execute(con, f"set memory_limit = '{lowered}B'")
+    logger.info(
+        "pair sums: arrays of up to 2^%d slots, memory_limit %.2f GiB meanwhile (was %.2f)",
+        bits,
+        lowered / 2**30,
+        limit / 2**30,
+    )
+    try:
+        yield bits
+    finally:
+        if configured is None:
+            execute(con, "reset memory_limit")
+        else:
+            execute(con, f"set memory_limit = {string_literal(configured)}")
 
 
 @contextmanager
@@ -157,7 +225,9 @@ def _drop_scratch(con: duckdb.DuckDBPyConnection, directory: Path) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def _compute_side(con: duckdb.DuckDBPyConnection, side: str, mode: Mode) -> int:
+def _compute_side(
+    con: duckdb.DuckDBPyConnection, side: str, mode: Mode, memory_limit: str | None
+) -> int:
     """Fill ``<side>_pair_sums`` batch by batch; returns the number of batches."""
     position = "movie_idx" if side == "item" else "user_idx"
     group = "user_idx" if side == "item" else "movie_idx"
@@ -176,7 +246,6 @@ def _compute_side(con: duckdb.DuckDBPyConnection, side: str, mode: Mode) -> int:
     work = BATCH_TRIPLES
     if dense:
         work = max(work, DENSE_TRIPLES_PER_RATING * n_ratings)
-        allow_array_aggregates(con)
     batches = query_file(
         con,
         step_file("pairs/batches"),
@@ -191,8 +260,11 @@ def _compute_side(con: duckdb.DuckDBPyConnection, side: str, mode: Mode) -> int:
         len(batches),
     )
     path = step_file(f"pairs/{side}_pair_sums")
-    for lo, hi in batches:
-        run_file(con, path, {"lo": lo, "hi": hi})
+    with memory_for_arrays(con, memory_limit) if dense else nullcontext(0) as bits:
+        if dense:
+            allow_array_aggregates(con, bits)
+        for lo, hi in batches:
+            run_file(con, path, {"lo": lo, "hi": hi})
     return len(batches)
 
 

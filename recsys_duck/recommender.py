@@ -318,7 +318,12 @@ class Recommender:
                         self._timed(
                             report,
                             "pair sums",
-                            lambda: pairs.compute(con, sides=sides, autocommit=not self.in_memory),
+                            lambda: pairs.compute(
+                                con,
+                                sides=sides,
+                                autocommit=not self.in_memory,
+                                memory_limit=self._config.get("memory_limit"),
+                            ),
                         )
                     if layer != "00_tables":
                         self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
@@ -590,6 +595,7 @@ class Recommender:
                     folds=folds,
                     rank_models=rank_models,
                     autocommit=not self.in_memory,
+                    memory_limit=self._config.get("memory_limit"),
                 )
             evaluation.cleanup(con)
         return evaluation.results(self.con, split)

@@ -133,3 +133,52 @@ def test_ids_outside_the_rank_key_range_are_refused(
     with pytest.raises(RecsysError, match="ids must lie in 0 .. 4,194,303"):
         pairs.compute(con)
     assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone() == (0,)
+
+
+def test_memory_limit_reads_back_in_bytes_never_above_the_limit() -> None:
+    con = duckdb.connect(":memory:", config={"memory_limit": "8GB"})
+    assert int(7.4 * 2**30) <= pairs.memory_limit_bytes(con) <= 8e9
+    con.execute("set memory_limit = '1GB'")
+    assert int(953.6 * 2**20) <= pairs.memory_limit_bytes(con) <= 1e9
+
+
+@pytest.mark.parametrize("configured", ["1GB", None])
+def test_dense_sides_make_room_for_their_arrays_and_put_the_limit_back(
+    tmp_path: Path, configured: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DuckDB's perfect-hash arrays live outside memory_limit: while a dense side runs, the
+    limit is lowered by threads + 1 arrays of 25-byte slots, which take at most a quarter
+    of it; then it is set back to the configured value (or DuckDB's default)."""
+    csv = tmp_path / "ratings.csv"
+    csv.write_text("userId,movieId,rating\n1,1,4.0\n1,2,3.5\n2,1,5.0\n2,2,1.0\n2,3,2.0\n")
+    config: dict[str, str | bool | int | float | list[str]] = {"threads": 2}
+    if configured is not None:
+        config["memory_limit"] = configured
+    con = duckdb.connect(":memory:", config=config)
+    con.execute(
+        "create table ratings as select userId::integer as user_id, movieId::integer as "
+        "movie_id, rating::double as rating from read_csv(?)",
+        [str(csv)],
+    )
+    before = con.execute("select current_setting('memory_limit')").fetchone()
+    limit = pairs.memory_limit_bytes(con)
+    with pairs.memory_for_arrays(con, configured) as bits:
+        during = pairs.memory_limit_bytes(con)
+    reserved = 3 * pairs.ARRAY_SLOT_BYTES * 2**bits
+    assert reserved <= limit / 4 < 2 * reserved or bits == pairs.PERFECT_HASH_BITS
+    if configured == "1GB":
+        # 953.6 MiB: a quarter holds 3 arrays of 2^21 slots (150 MiB), not of 2^22.
+        assert bits == 21
+    # It reads back rounded down to a tenth of its unit (0.1 GiB for the default).
+    assert limit - reserved - 2**30 / 10 <= during <= limit - reserved
+    assert con.execute("select current_setting('memory_limit')").fetchone() == before
+
+    with caplog.at_level("INFO", logger="recsys_duck.pairs"):
+        pairs.compute(con, mode="dense", memory_limit=configured)
+    assert "memory_limit" in caplog.text and "meanwhile" in caplog.text
+    assert con.execute("select current_setting('memory_limit')").fetchone() == before
+    assert con.execute("select * from user_pair_sums").fetchall() == [(1, 2, 2, 23.5)]
+
+    with pytest.raises(ZeroDivisionError), pairs.memory_for_arrays(con, configured):
+        _ = 1 / 0
+    assert con.execute("select current_setting('memory_limit')").fetchone() == before
