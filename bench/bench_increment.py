@@ -16,7 +16,7 @@ Run from the repository root (the 10M ratings are generated and cached on first 
    exactly (EXCEPT both ways), the recommendations equal up to 1e-12 in score.
 5. Serving on the full database: ``Recommender.recommend`` latency (p50, p99) for 1,000
    seeded users per built method and popularity; the set-based top-N of every user is
-   the build's ``60_marts`` step (the ``recommendations`` table), timed within the build.
+   the build's ``recommendations`` step (the table of that name), timed within the build.
 
 A markdown summary goes to stdout and everything to ``bench/results/increment_<dataset>.json``.
 """

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from recsys_duck import pairs
+from recsys_duck import marts, pairs
 from recsys_duck.errors import RecsysError
 from recsys_duck.sql import (
     CONTENT_OBJECTS,
@@ -199,6 +199,8 @@ def _run_fold(
                         memory_limit=memory_limit,
                     )
                 apply_layers(con, [layer], skip=CONTENT_OBJECTS)
+                if layer == "60_marts":
+                    marts.fill_recommendations(con)
         else:
             apply_layers(con, _KNN_LAYERS, skip=CONTENT_OBJECTS | COSINE_OBJECTS)
             for path in layer_files("50_recommend"):

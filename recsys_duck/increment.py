@@ -15,7 +15,8 @@ yet), then, in one transaction (SQL in ``sql/steps/increment``):
    tables are ranked again, by the same rank key as the build;
 4. the rating-derived tables that are global by nature are rebuilt from the layers: the
    baseline biases (an alternating least squares fit over all ratings) and the
-   ``recommendations`` mart (every user's top-N reads the refreshed neighbours).
+   ``popular_movies`` and ``recommendations`` marts (every user's top-N reads the
+   refreshed neighbours; :mod:`recsys_duck.marts` fills it in batches of users).
 
 Only the sides the build computed (``recsys_params.build_item_neighbors``,
 ``build_user_neighbors``) are maintained; the others stay empty. The result equals a
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from recsys_duck import marts
 from recsys_duck.loader import load_new_ratings
 from recsys_duck.pairs import SIDES
 from recsys_duck.sql import apply_layers, execute, run_file, settings, step_file
@@ -102,6 +104,7 @@ def add_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) ->
             ).fetchone() or (0,)
         for layer in REBUILT_LAYERS:
             timed(layer, lambda layer=layer: apply_layers(con, [layer]))
+        timed("recommendations", lambda: marts.fill_recommendations(con))
     finally:
         run_file(con, step_file("increment/cleanup"))
     logger.info(

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from recsys_duck import content, evaluation, increment, pairs, report, storage
+from recsys_duck import content, evaluation, increment, marts, pairs, report, storage
 from recsys_duck.errors import NotBuiltError, NotFoundError, RecsysError
 from recsys_duck.loader import load_movielens
 from recsys_duck.sql import (
@@ -330,6 +330,10 @@ class Recommender:
                     if layer == "40_neighbors" and "content" in params.neighbors:
                         self._timed(
                             report, "content neighbours", lambda: content.compute_neighbors(con)
+                        )
+                    if layer == "60_marts":
+                        self._timed(
+                            report, "recommendations", lambda: marts.fill_recommendations(con)
                         )
         finally:
             if carry_over:

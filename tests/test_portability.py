@@ -14,8 +14,14 @@ from sqlglot import exp
 from recsys_duck.sql import RATING_LAYERS, layer_files, split_statements, step_file
 
 CORE_LAYERS = (*RATING_LAYERS, "70_evaluation", "75_report")
-# The batch steps that compute core tables piecewise (pair sums, content neighbours).
-CORE_STEPS = ("pairs/item_pair_sums", "pairs/user_pair_sums", "content/neighbors")
+# The batch steps that compute core tables piecewise (pair sums, content neighbours,
+# the recommendations mart).
+CORE_STEPS = (
+    "pairs/item_pair_sums",
+    "pairs/user_pair_sums",
+    "content/neighbors",
+    "marts/recommendations",
+)
 CORE_FILES = [
     *(path for layer in CORE_LAYERS for path in layer_files(layer)),
     *(step_file(name) for name in CORE_STEPS),

@@ -5,52 +5,17 @@
 --   item_based    ranked by item_based_scores.score
 --   content_based ranked by content_based_scores.score
 --   popularity    ranked by popularity_scores.score (the movie's number of ratings)
--- Equal scores (to 10 decimal places, so that floating-point noise cannot reorder
--- mathematically equal scores) are ordered by the smaller movie_id: both packed in one
--- key, rank_key = round(score * 1e10) * 2^22 - movie_id (a DECIMAL(38), as scores reach
--- 10^5), which DuckDB sorts faster than two keys (1M ratings: 5.1 s -> 3.8 s). Movies the
--- user rated never appear.
-create or replace table recommendations as
-with scored as (
-    select 'user_based' as method, user_id, movie_id, predicted_rating as score
-    from user_based_predictions
-    union all
-    select 'item_based' as method, user_id, movie_id, score
-    from item_based_scores
-    union all
-    select 'content_based' as method, user_id, movie_id, score
-    from content_based_scores
-    union all
-    select 'popularity' as method, user_id, movie_id, score
-    from popularity_scores
-),
-keyed as (
-    select
-        s.method,
-        s.user_id,
-        s.movie_id,
-        s.score,
-        cast(round(s.score * 1e10) as decimal(38, 0)) * 4194304 - s.movie_id as rank_key
-    from scored as s
-),
-ranked as (
-    select
-        k.method,
-        k.user_id,
-        k.movie_id,
-        k.score,
-        row_number() over (partition by k.method, k.user_id order by k.rank_key desc) as rank
-    from keyed as k
-)
-select
-    r.method,
-    r.user_id,
-    r.rank,
-    r.movie_id,
-    m.title,
-    m.genres,
-    r.score
-from ranked as r
-inner join movies as m on m.movie_id = r.movie_id
-where r.rank <= $n_recommendations
-order by r.method, r.user_id, r.rank;
+-- Equal scores (to 10 decimal places) are ordered by the smaller movie_id. Movies the
+-- user rated never appear. The ranking is sql/steps/marts/recommendations.sql, which
+-- recsys_duck.marts runs once per batch of users (all users' rankings at once held
+-- DuckDB's top-n states for every user in memory it cannot spill: 25M ratings ran out
+-- of a 6.4 GB memory_limit); this file creates the table empty.
+create or replace table recommendations (
+    method varchar not null,
+    user_id integer not null,
+    rank bigint not null,
+    movie_id integer not null,
+    title varchar,
+    genres varchar,
+    score double
+);
