@@ -39,5 +39,7 @@ def fill_recommendations(con: duckdb.DuckDBPyConnection) -> int:
     path = step_file("marts/recommendations")
     for lo, hi in batches:
         run_file(con, path, {**values, "lo": lo, "hi": hi})
-    logger.info("recommendations: %d batches of users", len(batches))
+    logger.info(
+        "recommendations: %d %s of users", len(batches), "batch" if len(batches) == 1 else "batches"
+    )
     return len(batches)
