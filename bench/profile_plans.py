@@ -14,17 +14,16 @@ from pathlib import Path
 import duckdb
 
 from recsys_duck import pairs
-from recsys_duck.sql import query_file, run_file, settings, split_statements, sql_dir, step_file
+from recsys_duck.sql import batches as sql_batches
+from recsys_duck.sql import run_file, settings, split_statements, sql_dir, step_file
 
 con = duckdb.connect(sys.argv[1])
 run_file(con, step_file("pairs/prepare"))
 n_ratings = con.execute("select count(*) from _recsys_pair_entries").fetchone()[0]
 pairs.allow_array_aggregates(con)
-batches = query_file(
-    con,
-    step_file("pairs/batches"),
-    {"side": "item", "work": pairs.DENSE_TRIPLES_PER_RATING * n_ratings},
-).fetchall()
+batches = sql_batches(
+    con, "pairs/batch_work", pairs.DENSE_TRIPLES_PER_RATING * n_ratings, {"side": "item"}
+)
 out = []
 
 

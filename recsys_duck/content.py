@@ -25,7 +25,8 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from recsys_duck.sql import execute, query_file, run_file, settings, step_file
+from recsys_duck.sql import batches as sql_batches
+from recsys_duck.sql import execute, run_file, settings, step_file
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ def compute_neighbors(con: duckdb.DuckDBPyConnection) -> int:
     ).fetchone() or (0,)
     if not n_movies:
         return 0
-    batches = query_file(con, step_file("content/batches"), {"work": CONTENT_BATCH_ROWS}).fetchall()
+    batches = sql_batches(con, "content/batch_work", CONTENT_BATCH_ROWS)
     run_file(con, step_file("content/prepare"))
     try:
         path = step_file("content/neighbors")

@@ -3,7 +3,7 @@ batches of users.
 
 ``sql/60_marts/recommendations.sql`` creates the table empty; this module cuts the users
 into ranges of consecutive user_ids holding about :data:`MART_BATCH_RATINGS` ratings
-(``sql/steps/marts/batches.sql``) and runs the ranking of
+(``sql/steps/marts/batch_work.sql``, cut by ``sql/steps/batches.sql``) and runs the ranking of
 ``sql/steps/marts/recommendations.sql`` once per range.
 
 Why batches (measured on this project's 2-core machine, DuckDB 1.5.5): DuckDB ranks
@@ -23,7 +23,8 @@ import logging
 
 import duckdb
 
-from recsys_duck.sql import query_file, run_file, settings, step_file
+from recsys_duck.sql import batches as sql_batches
+from recsys_duck.sql import run_file, settings, step_file
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def fill_recommendations(con: duckdb.DuckDBPyConnection) -> int:
     """Fill ``recommendations`` (created empty by ``sql/60_marts``) batch by batch, in
     the current schema; returns the number of batches."""
     values = settings(con)
-    batches = query_file(con, step_file("marts/batches"), {"work": MART_BATCH_RATINGS}).fetchall()
+    batches = sql_batches(con, "marts/batch_work", MART_BATCH_RATINGS)
     path = step_file("marts/recommendations")
     for lo, hi in batches:
         run_file(con, path, {**values, "lo": lo, "hi": hi})

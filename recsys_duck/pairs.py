@@ -56,7 +56,8 @@ from typing import Literal
 import duckdb
 
 from recsys_duck.errors import RecsysError
-from recsys_duck.sql import execute, query_file, run_file, step_file
+from recsys_duck.sql import batches as sql_batches
+from recsys_duck.sql import execute, run_file, step_file
 from recsys_duck.storage import string_literal
 
 logger = logging.getLogger(__name__)
@@ -246,11 +247,7 @@ def _compute_side(
     work = BATCH_TRIPLES
     if dense:
         work = max(work, DENSE_TRIPLES_PER_RATING * n_ratings)
-    batches = query_file(
-        con,
-        step_file("pairs/batches"),
-        {"side": side, "work": work},
-    ).fetchall()
+    batches = sql_batches(con, "pairs/batch_work", work, {"side": side})
     logger.info(
         "pair sums: %s side, %d positions, %.3g triples, %s, %d batches",
         side,

@@ -190,6 +190,26 @@ def step_file(name: str) -> Path:
     return path
 
 
+def batches(
+    con: duckdb.DuckDBPyConnection,
+    work_step: str,
+    work: float,
+    params: Mapping[str, Any] | None = None,
+) -> list[tuple[int, int]]:
+    """Ranges ``[lo, hi)`` of consecutive positions holding about ``work`` work each.
+
+    The step ``work_step`` (e.g. ``pairs/batch_work``, with ``params``) fills the
+    temporary table ``_recsys_batch_work(position, work)``; ``sql/steps/batches.sql``
+    cuts it by running sums; the table is then dropped, even on error.
+    """
+    try:
+        run_file(con, step_file(work_step), params)
+        rows = query_file(con, step_file("batches"), {"work": work}).fetchall()
+    finally:
+        execute(con, "drop table if exists _recsys_batch_work")
+    return [(int(lo), int(hi)) for lo, hi in rows]
+
+
 def apply_layers(
     con: duckdb.DuckDBPyConnection,
     names: Iterable[str] | None = None,
