@@ -152,7 +152,8 @@ def _check_hardened(con: duckdb.DuckDBPyConnection, path: str) -> None:
 
 
 def string_literal(value: str) -> str:
-    """Quote a file path as an SQL string literal, for ``ATTACH``, which binds no parameters.
+    """Quote a value as an SQL string literal, for statements that bind no parameters
+    (``ATTACH`` a file path, ``SET memory_limit``).
 
     DuckDB's plain string literals have no backslash escapes: a quote is doubled.
     """
