@@ -15,8 +15,8 @@ users: 96 s and 2.3 GiB peak RSS under the 6.4 GB limit, in a process of its own
 (inside the 25M build, whose buffer pool is full by then: 130 s in 7 batches; 109 s
 since popularity_scores stopped joining every user to every movie). At 10M ratings, 3
 batches cost about a tenth more time (29.5 s -> 32.6 s for 20,000-user batches) and
-halve the peak (3.9 -> 1.8 GiB); batches of 2M, 4M and 8M ratings took 29.5, 29.4 and
-28.4 s.
+halve the peak (3.9 -> 1.8 GiB); since the popularity fix, batches of 2M, 4M and 8M
+ratings take 29.5, 29.4 and 28.4 s.
 The rows are the same as one statement's: each user's ranking is within one batch.
 """
 
