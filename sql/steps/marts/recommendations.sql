@@ -10,7 +10,10 @@
 -- key, rank_key = round(score * 1e10) * 2^22 - movie_id (a DECIMAL(38), as scores reach
 -- 10^5), which DuckDB sorts faster than two keys (1M ratings: 5.1 s -> 3.8 s).
 -- The user range is a partition key of the ranking and a grouping key of every score,
--- so DuckDB applies it to the ratings each method reads; rank <= $n_recommendations
+-- so DuckDB applies it to the ratings each method scores from (not to the ANTI JOIN of
+-- item_based_scores and content_based_scores, which builds its table of rated movies
+-- from all ratings in every batch: 10M ratings, 2.3 s -> 2.0 s of an item batch as a
+-- LEFT JOIN ... IS NULL, content unchanged, so left as it is); rank <= $n_recommendations
 -- (a constant) lets it rank with a top-n aggregate instead of a sort.
 insert into recommendations (method, user_id, rank, movie_id, title, genres, score)
 with scored as (
