@@ -47,7 +47,7 @@ from bench_build import DEFAULT_DATA, RESULTS_DIR, markdown_table, progress
 
 from recsys_duck import Recommender
 from recsys_duck.evaluation import FOUNDATION_METHODS
-from recsys_duck.recommender import BuildParams
+from recsys_duck.params import BuildParams
 
 try:
     import surprise

@@ -41,14 +41,14 @@ import scipy
 import scipy.sparse as sp
 
 from bench.references import Neighbors, top_k_neighbors
-from recsys_duck import Recommender, content, pairs
-from recsys_duck.recommender import BuildParams, Method
-from recsys_duck.sql import layer_files, run_file, settings
+from recsys_duck import Recommender, pipeline
+from recsys_duck.params import BuildParams, Method
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "ml-latest-small"
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-SIMILARITY_STEPS = ("30_similarity", "40_neighbors")
+# The build steps comparable to the scipy reference (item and user top-k from ratings).
+SIMILARITY_STEPS = ("pair_sums", "item_neighbors", "user_neighbors")
 WARMUP_QUERIES = 20
 NEIGHBOR_SQL = {
     "item_neighbors": (
@@ -166,9 +166,9 @@ def agreement(rec: Recommender, table: str, reference: Neighbors) -> dict[str, f
 
 
 def time_neighbor_files(db_path: Path, repeats: int) -> dict[str, list[float]]:
-    """Re-run each sql/40_neighbors file alone on a built database, ``repeats`` times;
-    the item and user files together with the pair sums they read
-    (:func:`recsys_duck.pairs.compute` of their side), as the build runs them.
+    """Compute each neighbour table again on a built database, ``repeats`` times, with
+    the plan's steps for it (:func:`recsys_duck.pipeline.neighbor_scope`: the item and
+    user tables with the pair sums they read), as the build runs them.
 
     A file-backed Recommender only reads (writes go through a new file), so the
     re-runs use a plain read-write connection of their own.
@@ -176,19 +176,13 @@ def time_neighbor_files(db_path: Path, repeats: int) -> dict[str, list[float]]:
     runs: dict[str, list[float]] = {}
     with duckdb.connect(str(db_path)) as con:
         con.execute("set enable_progress_bar = false")
-        for path in layer_files("40_neighbors"):
-            side = path.stem.removesuffix("_neighbors")
-            runs[path.stem] = []
+        for kind, table in pipeline.NEIGHBOR_TABLES.items():
+            runs[table] = []
             for _ in range(repeats):
                 start = time.perf_counter()
-                if side in pairs.SIDES:
-                    pairs.compute(con, sides=[side], autocommit=True)
-                run_file(con, path, settings(con))
-                if side == "content":
-                    content.compute_neighbors(con)
-                runs[path.stem].append(time.perf_counter() - start)
-            progress(f"re-ran {path.stem}: {median(runs[path.stem]):.2f} s")
-        pairs.compute(con, autocommit=True)  # leave both sides' sums, as the build did
+                pipeline.run(con, pipeline.neighbor_scope(kind, autocommit=True))
+                runs[table].append(time.perf_counter() - start)
+            progress(f"re-ran {table}: {median(runs[table]):.2f} s")
     return runs
 
 

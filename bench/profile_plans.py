@@ -15,14 +15,14 @@ import duckdb
 
 from recsys_duck import pairs
 from recsys_duck.sql import batches as sql_batches
-from recsys_duck.sql import run_file, settings, split_statements, sql_dir, step_file
+from recsys_duck.sql import object_file, part_file, run_file, settings, split_statements
 
 con = duckdb.connect(sys.argv[1])
-run_file(con, step_file("pairs/prepare"))
+run_file(con, part_file("pair_entries", "prepare"))
 n_ratings = con.execute("select count(*) from _recsys_pair_entries").fetchone()[0]
 pairs.allow_array_aggregates(con)
 batches = sql_batches(
-    con, "pairs/batch_work", pairs.DENSE_TRIPLES_PER_RATING * n_ratings, {"side": "item"}
+    con, part_file("item_pair_sums", "work"), pairs.DENSE_TRIPLES_PER_RATING * n_ratings
 )
 out = []
 
@@ -38,17 +38,18 @@ def analyze(title, sql, params=None):
     out.append(f"### {title}\n\n```\n{r[0][1]}\n```\n")
 
 
-text = step_file("pairs/item_pair_sums").read_text()
+text = part_file("item_pair_sums", "batch").read_text()
 (stmt,) = split_statements(text)
 select = stmt[stmt.index("select l.movie_id") :]
 for lo, hi in (batches[0], batches[len(batches) // 2], batches[-1]):
     analyze(f"item_pair_sums batch [{lo}, {hi}) of {len(batches)}", select, {"lo": lo, "hi": hi})
 # pair sums of every batch, then the top-k as the build runs it
-con.execute("delete from item_pair_sums")
+run_file(con, object_file("item_pair_sums"))
 for lo, hi in batches:
-    run_file(con, step_file("pairs/item_pair_sums"), {"lo": lo, "hi": hi})
-nb = (sql_dir() / "40_neighbors" / "item_neighbors.sql").read_text()
-(stmt,) = split_statements(nb)
+    run_file(con, part_file("item_pair_sums", "batch"), {"lo": lo, "hi": hi})
+run_file(con, part_file("item_neighbors", "scope"))
+nb = part_file("item_neighbors", "refresh").read_text()
+_, stmt = split_statements(nb)
 q = stmt[stmt.index("with ranked") :].replace("$neighbors_k", str(settings(con)["neighbors_k"]))
 analyze("item_neighbors top-k over item_similarity", q)
 HEADER = (

@@ -105,22 +105,16 @@ def recsys_duck_top_k(
 ) -> tuple[Neighbors, dict[str, Any]]:
     """This project: the ratings loaded into the project's tables in a DuckDB file
     (with ``00_tables`` and the stats views of ``20_stats``), then, timed, what the build
-    runs for ``<task>_neighbors``: the batched pair sums of that side
-    (:func:`recsys_duck.pairs.compute`), the similarity views (``30_similarity``, not
-    the content and k-NN predictor ones) and the one file of ``sql/40_neighbors`` that
-    creates the table, statement by statement as a file build runs;
+    runs for ``<task>_neighbors``: the plan's steps for that table
+    (:func:`recsys_duck.pipeline.neighbor_scope`: the similarity views, the batched pair
+    sums of that side and the ranking), statement by statement as a file build runs;
     ``recsys_params.neighbors_k`` is set to ``k``.
     """
     import pandas as pd
 
     from bench.bench_build import NEIGHBOR_SQL
-    from recsys_duck import pairs
-    from recsys_duck.sql import (
-        CONTENT_OBJECTS,
-        KNN_OBJECTS,
-        apply_layers,
-        execute,
-    )
+    from recsys_duck import pipeline
+    from recsys_duck.sql import apply_layers, execute
     from recsys_duck.storage import connect
 
     workdir = Path(spec["workdir"])
@@ -143,13 +137,12 @@ def recsys_duck_top_k(
 
     table = f"{task}_neighbors"
 
+    scope = pipeline.neighbor_scope(
+        task, autocommit=True, memory_limit=spec.get("memory_limit") or None
+    )
+
     def neighbors() -> None:
-        pairs.compute(
-            con, sides=[task], autocommit=True, memory_limit=spec.get("memory_limit") or None
-        )
-        apply_layers(con, ["30_similarity"], skip=CONTENT_OBJECTS | KNN_OBJECTS)
-        others = frozenset(NEIGHBOR_SQL) - {table}
-        apply_layers(con, ["40_neighbors"], skip=CONTENT_OBJECTS | others)
+        pipeline.run(con, scope)
 
     _, load_wall, load_cpu, load_memory = measure(load)
     _, wall, cpu, memory = measure(neighbors)

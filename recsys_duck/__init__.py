@@ -23,7 +23,8 @@ from recsys_duck.metrics import (
     recall_at_k,
     rmse,
 )
-from recsys_duck.recommender import BuildParams, BuildReport, Recommender
+from recsys_duck.params import BuildParams
+from recsys_duck.recommender import BuildReport, Recommender
 from recsys_duck.storage import readonly_connect_args
 
 __all__ = [

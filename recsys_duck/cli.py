@@ -19,8 +19,9 @@ import pandas as pd
 
 from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import RecsysError
+from recsys_duck.params import BuildParams
 from recsys_duck.publish import publish
-from recsys_duck.recommender import BuildParams, Recommender
+from recsys_duck.recommender import Recommender
 
 DEFAULT_DB = Path("data") / "recsys.duckdb"
 DEFAULT_DATA = Path("data") / "ml-latest-small"

@@ -12,7 +12,8 @@ scikit-learn's defaults apply: ``weight = tf * idf`` with
 ``idf = ln((1 + n_docs) / (1 + df)) + 1`` and each movie's vector L2-normalised. Only
 non-zero weights are stored. Everything downstream of the weights (the stacked
 0.6 / 0.4 vector, cosine similarity, neighbours) is SQL: see
-``sql/10_staging/content_features.sql`` and ``sql/30_similarity/content_similarity.sql``.
+``sql/10_staging/content_features.sql``, ``sql/30_similarity/content_similarity.sql`` and
+``sql/40_neighbors/content_neighbors.sql``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from recsys_duck.sql import batches as sql_batches
-from recsys_duck.sql import execute, run_file, settings, step_file
+from recsys_duck.params import read_params
+from recsys_duck.sql import execute
 
 logger = logging.getLogger(__name__)
 
@@ -101,13 +102,11 @@ def build_movie_terms(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
     Returns the vocabulary sizes, ``{'genre_terms': ..., 'tag_terms': ...}``.
     """
-    (tag_max_features,) = execute(con, "select tag_max_features from recsys_params").fetchone() or (
-        50,
-    )
+    tag_max_features = read_params(con).tag_max_features
     counts: dict[str, int] = {}
     for table, documents, max_features, key in (
         ("movie_terms", genre_documents(con), None, "genre_terms"),
-        ("movie_tag_terms", tag_documents(con), int(tag_max_features), "tag_terms"),
+        ("movie_tag_terms", tag_documents(con), tag_max_features, "tag_terms"),
     ):
         delete, insert = _WRITES[table]
         vectorizer, matrix = fit_tfidf(documents, max_features=max_features)
@@ -126,45 +125,3 @@ def build_movie_terms(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         counts[key] = len(terms)
         logger.info("%s: %d terms, %d non-zero weights", table, len(terms), len(long))
     return counts
-
-
-#: Self-join rows (a batch's movies' features against every movie sharing them) per
-#: batch of content_neighbors: bounds each batch's aggregate.
-CONTENT_BATCH_ROWS = 500_000
-
-
-def compute_neighbors(con: duckdb.DuckDBPyConnection) -> int:
-    """Fill ``content_neighbors`` (created empty by ``sql/40_neighbors``) with each
-    movie's top ``neighbors_k`` by ``content_similarity``, in batches of consecutive
-    movie_ids (``sql/steps/content``); returns the number of batches.
-
-    A batch holds about :data:`CONTENT_BATCH_ROWS` self-join rows. Content pairs share
-    few features (ml-latest-small: 16M join rows make 13.4M pairs), so the aggregate is
-    a hash table of nearly as many groups as rows, fast while it fits in the CPU cache.
-    Measured (2 cores): ml-latest-small 17.0 s in 16M-row batches, 11.8 s in 2M-row
-    ones, 9.8 s in 500k-row ones (102 batches); the 10M synthetic set 6.4 s / 4.8 s
-    with 16M / 500k rows. DuckDB's array aggregate (perfect_ht_threshold raised, as for
-    the rating pair sums) lost at every size: it takes only batches narrow enough for
-    the movie and neighbour ranges to fit 2^24 slots together, and then visits every
-    slot of a mostly empty array (ml-latest-small 17.2 s, 43 s in 250k-row batches).
-    At 59,000 movies (the 25M synthetic set) one statement over every pair ran out of
-    an 8 GB memory_limit. Same ranking as one statement: each movie's neighbours are
-    ranked within its batch, by the view's rank_key.
-    """
-    values = settings(con)
-    (n_movies,) = execute(
-        con, "select count(distinct movie_id) from content_features"
-    ).fetchone() or (0,)
-    if not n_movies:
-        return 0
-    batches = sql_batches(con, "content/batch_work", CONTENT_BATCH_ROWS)
-    run_file(con, step_file("content/prepare"))
-    try:
-        path = step_file("content/neighbors")
-        for lo, hi in batches:
-            run_file(con, path, {**values, "lo": lo, "hi": hi})
-        run_file(con, step_file("content/finish"))
-    finally:
-        execute(con, "drop table if exists _recsys_content_neighbors")
-    logger.info("content neighbours: %d movies in %d batches", n_movies, len(batches))
-    return len(batches)

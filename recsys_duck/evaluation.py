@@ -1,10 +1,11 @@
 """Offline evaluation: split, retrain on the train part, predict and rank, score.
 
 The splits, the models and the metrics are all SQL. This module only runs the steps in
-order, once per fold: ``sql/steps/prepare_evaluation.sql`` (the fold's train/test
-split and the schema ``eval_train`` holding only its train ratings), the rating layers
-re-applied in ``eval_train``, then the ``record_*`` steps that append the fold's
-predictions and recommendations to the ``eval_*`` tables. The metric views of
+order, once per fold: ``sql/steps/evaluate/prepare_evaluation.sql`` (the fold's
+train/test split and the schema ``eval_train`` holding only its train ratings), the
+plan's ``train`` scope in ``eval_train`` (:mod:`recsys_duck.pipeline`: every table that
+depends on ratings, built from the train part), then the ``record_*`` steps that append
+the fold's predictions and recommendations to the ``eval_*`` tables. The metric views of
 ``sql/70_evaluation`` (``eval_rating_metrics``, ``eval_ranking_metrics``,
 ``eval_summary``), whose SQL comments give the formulas, read those tables.
 
@@ -22,31 +23,20 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from recsys_duck import marts, pairs
+from recsys_duck import pipeline
 from recsys_duck.errors import RecsysError
+from recsys_duck.params import FOUNDATION_METHODS, METHOD_NAMES, SPLITS, read_params
 from recsys_duck.sql import (
-    CONTENT_OBJECTS,
-    COSINE_OBJECTS,
-    RATING_LAYERS,
-    apply_layers,
     execute,
     layer_files,
     quote_identifier,
     run_file,
-    settings,
     step_file,
 )
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("holdout", "temporal", "leave_last_out", "kfold")
-#: The methods of the recommendations table (the foundation's models and popularity).
-FOUNDATION_METHODS = ("user_based", "item_based", "content_based", "popularity")
 DEFAULT_MODELS = (*FOUNDATION_METHODS, "baseline_only", "knn_baseline_item_pearson_baseline")
-
-# The k-NN models need only these layers' objects (a knn-only evaluation skips the
-# foundation's neighbour tables, which take most of a build).
-_KNN_LAYERS = ("20_stats", "25_baseline", "30_similarity")
 
 
 @dataclass
@@ -139,8 +129,8 @@ def run(
         execute(con, "update recsys_params set n_folds = ?", [folds])
     n_folds = 1
     if split == "kfold":
-        (n_folds,) = execute(con, "select n_folds from recsys_params").fetchone() or (5,)
-    run_file(con, step_file("reset_evaluation"), {"split": split})
+        n_folds = read_params(con).n_folds
+    run_file(con, step_file("evaluate/reset_evaluation"), {"split": split})
     for fold in range(1, n_folds + 1):
         _run_fold(
             con,
@@ -166,7 +156,7 @@ def _run_fold(
     memory_limit: str | None,
 ) -> None:
     logger.info("evaluate: %s split, fold %d, training on the train part", split, fold)
-    run_file(con, step_file("prepare_evaluation"), {"split": split, "fold": fold})
+    run_file(con, step_file("evaluate/prepare_evaluation"), {"split": split, "fold": fold})
     n_test, n_train, min_ratings = execute(
         con,
         "select count(*) filter (where is_test), count(*) filter (where not is_test), "
@@ -189,39 +179,47 @@ def _run_fold(
     execute(con, "set schema = 'eval_train'")
     try:
         _drop_materialised_pair_stats(con)
-        if foundation:
-            for layer in RATING_LAYERS:
-                if layer == "30_similarity":
-                    pairs.compute(
-                        con,
-                        sides=_built_sides(con),
-                        autocommit=autocommit,
-                        memory_limit=memory_limit,
-                    )
-                apply_layers(con, [layer], skip=CONTENT_OBJECTS)
-                if layer == "60_marts":
-                    marts.fill_recommendations(con)
-        else:
-            apply_layers(con, _KNN_LAYERS, skip=CONTENT_OBJECTS | COSINE_OBJECTS)
-            for path in layer_files("50_recommend"):
-                if path.stem.startswith("knn_"):
-                    run_file(con, path)
+        pipeline.run(con, _train_scope(con, bool(foundation), autocommit, memory_limit))
         if knn:
             _materialise_pair_stats(con, knn)
     finally:
         execute(con, "set schema = 'main'")
     params = {"split": split, "fold": fold}
-    run_file(con, step_file("record_evaluation"), params)
+    run_file(con, step_file("evaluate/record_evaluation"), params)
     if foundation:
         run_file(
-            con, step_file("record_foundation_methods"), {**params, "methods": list(foundation)}
+            con,
+            step_file("evaluate/record_foundation_methods"),
+            {**params, "methods": list(foundation)},
         )
     for model in knn:
         logger.info("evaluate: fold %d, predicting the held-out ratings with %s", fold, model)
-        run_file(con, step_file("record_knn_predictions"), {**params, "model": model})
+        run_file(con, step_file("evaluate/record_knn_predictions"), {**params, "model": model})
     for model in ranked_knn:
         logger.info("evaluate: fold %d, ranking every unrated movie with %s", fold, model)
-        run_file(con, step_file("record_knn_recommendations"), {**params, "model": model})
+        run_file(con, step_file("evaluate/record_knn_recommendations"), {**params, "model": model})
+
+
+def _train_scope(
+    con: duckdb.DuckDBPyConnection, foundation: bool, autocommit: bool, memory_limit: str | None
+) -> pipeline.Scope:
+    """The plan's ``train`` scope for a fold: every model's tables, or, for the k-NN rating
+    predictors alone, only what they read (the neighbour tables take most of a build)."""
+    if foundation:
+        return pipeline.Scope(
+            "train",
+            neighbors=frozenset(read_params(con).neighbors),
+            skip=pipeline.CONTENT_OBJECTS,
+            autocommit=autocommit,
+            memory_limit=memory_limit,
+        )
+    others = {p.stem for p in layer_files("50_recommend") if not p.stem.startswith("knn_")}
+    return pipeline.Scope(
+        "train",
+        neighbors=frozenset(),
+        predictors_only=True,
+        skip=pipeline.CONTENT_OBJECTS | pipeline.COSINE_OBJECTS | others,
+    )
 
 
 def default_models(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -231,17 +229,10 @@ def default_models(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [m for m in DEFAULT_MODELS if m not in FOUNDATION_METHODS or m in built]
 
 
-def _built_sides(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The pair-sum sides (item, user) whose neighbour tables the build computed."""
-    values = settings(con)
-    return [side for side in pairs.SIDES if values[f"build_{side}_neighbors"]]
-
-
 def _built_methods(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The foundation methods the build's neighbour tables allow (popularity always)."""
-    values = settings(con)
-    kinds = [kind for kind in ("item", "user", "content") if values[f"build_{kind}_neighbors"]]
-    return {"popularity", *(f"{kind}_based" for kind in kinds)}
+    built = read_params(con).neighbors
+    return {METHOD_NAMES["popularity"], *(METHOD_NAMES[kind] for kind in built)}
 
 
 def _materialise_pair_stats(con: duckdb.DuckDBPyConnection, models: Sequence[str]) -> None:
@@ -277,7 +268,7 @@ def _drop_materialised_pair_stats(con: duckdb.DuckDBPyConnection) -> None:
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the training copy; run after the evaluation's transaction has committed."""
-    run_file(con, step_file("cleanup_evaluation"))
+    run_file(con, step_file("evaluate/cleanup_evaluation"))
 
 
 def results(con: duckdb.DuckDBPyConnection, split: str) -> EvaluationResult:

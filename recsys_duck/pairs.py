@@ -1,44 +1,28 @@
-"""Co-rating pair sums, the one expensive step of the similarity layer, computed in batches.
+"""Co-rating pair sums, the one expensive step of the similarity layer, filled in batches.
 
 ``item_pair_sums`` holds one row per unordered pair of movies ``movie_id < neighbor_id``
 that some user rated both, with ``n_common`` and ``dot_product`` (the sum of the two
-ratings' products over those users); ``user_pair_sums`` the same for users. The views of
-``sql/30_similarity`` mirror them into ordered pairs and divide by the norms. The SQL is
-in ``sql/steps/pairs``; this module only decides the batches and runs them.
+ratings' products over those users); ``user_pair_sums`` the same for users. The layer
+``sql/30_similarity`` declares both tables (and mirrors them into ordered pairs in its
+views); this module fills them with the parts beside them: ``pair_entries.prepare.sql``
+stages the ratings by position, ``<side>_pair_sums.work.sql`` gives each position's work
+and ``<side>_pair_sums.batch.sql`` fills one range of positions.
 
-Why batches (measured on this project's 2-core machine, DuckDB 1.5.5): the cost of the
-self-join is the GROUP BY over pairs, whose hash table is far larger than the CPU cache
-when all pairs are aggregated at once. A batch aggregates the pairs whose first member
-lies in a range of consecutive positions (movies or users numbered 0 .. n-1), cut so
-that each batch joins about the same number of co-rated triples:
-
-* sparse data (ml-latest-small, where only 28% of movie pairs exist): about 2.5 million
-  triples a batch (one statement 5.6 s, 25 batches 3.8 s);
-* dense data (many triples per possible pair, as the synthetic sets): 16 triples per
-  rating a batch, so that scanning the ratings once per batch stays a small share, and
-  DuckDB's perfect-hash GROUP BY (an array indexed by the two positions) allowed up to
-  2^24 slots: it takes every batch narrow enough (the popular movies), hashing the
-  rest. 10M ratings: 46.7 s, against 49.5 s with fixed 64-movie batches, 72.8 s with
-  16-movie ones and 69.7 s with arrays capped at 2^22 slots; 1M: 4.2 s.
-
-Threads: DuckDB scans a table one row group (122,880 rows) per task, so the ratings of
-ml-latest-small (100,836) would be joined on one thread. When the caller's connection
-commits statement by statement (``autocommit=True``; one transaction cannot write two
-databases), small rating tables are staged in a scratch database file whose row groups
-hold about a quarter of a thread's share of the rows, so every core takes part: the
-ml-latest-small item sums 3.86 s -> 3.09 s (one unbatched statement: 5.46 s -> 3.32 s;
-writing the 13.2M sums into the database is about 0.85 s of what is left).
-
-Memory: DuckDB allocates those arrays outside the buffer manager that its memory_limit
-governs, one per thread and one to combine them (25 bytes a slot: 1.26 GB at 2^24 slots and
-2 threads). A dense side therefore runs with memory_limit lowered by their size, and with
-arrays of at most a quarter of the limit, so that they do not take the process past the
-limit the user set (the 25M-rating item pair sums under ``--memory-limit 8GB``, 7.45 GiB:
-peak RSS 8.0 GiB before, 6.7 GiB with the limit lowered to 6.23 GiB, in 850 s as before).
+Why batches: the cost of the self-join is the GROUP BY over pairs, whose hash table is
+far larger than the CPU cache when all pairs are aggregated at once. A batch aggregates
+the pairs whose first member lies in a range of consecutive positions (movies or users
+numbered 0 .. n-1), cut so that each batch joins about the same number of co-rated
+triples: :data:`BATCH_TRIPLES` on sparse data; on dense data (many triples per possible
+pair) :data:`DENSE_TRIPLES_PER_RATING` per rating, aggregated in DuckDB's perfect-hash
+arrays. Threads: small rating tables are staged in a scratch database file whose small
+row groups let every thread scan a share (DuckDB scans one row group per task). Memory:
+DuckDB allocates the perfect-hash arrays outside the pool that memory_limit governs, so a
+dense side lowers memory_limit by their size meanwhile. The measurements behind each
+constant are in ``bench/results/`` (scale_*.md, plans_10M.md) and the commit history.
 
 Sums are exact: ratings are half stars, so each product is a multiple of 1/4 and every
 sum is exactly representable whatever the order of addition. Batches, threads and the
-incremental update of :mod:`recsys_duck.increment` therefore give bit-identical sums.
+increments of add-ratings therefore give bit-identical sums.
 """
 
 from __future__ import annotations
@@ -57,7 +41,7 @@ import duckdb
 
 from recsys_duck.errors import RecsysError
 from recsys_duck.sql import batches as sql_batches
-from recsys_duck.sql import execute, run_file, step_file
+from recsys_duck.sql import execute, object_file, part_file, run_file
 from recsys_duck.storage import string_literal
 
 logger = logging.getLogger(__name__)
@@ -99,8 +83,9 @@ def compute(
     autocommit: bool = False,
     memory_limit: str | None = None,
 ) -> dict[str, int]:
-    """(Re)create ``item_pair_sums`` and ``user_pair_sums`` from ``ratings``; only the
-    tables of ``sides`` are filled (the others are left empty).
+    """Fill ``item_pair_sums`` and ``user_pair_sums`` from ``ratings``: the tables of
+    ``sides`` are declared anew (emptied) by their files in ``sql/30_similarity``, then
+    filled; the others are left as they are.
 
     ``mode`` picks the batches: ``"auto"`` by density as above, or ``"dense"`` /
     ``"sparse"`` for both sides (the sums are the same; only the time differs). Runs in
@@ -113,7 +98,9 @@ def compute(
     """
     _check_ids(con)
     start = time.perf_counter()
-    run_file(con, step_file("pairs/prepare"))
+    for side in sides:
+        run_file(con, object_file(f"{side}_pair_sums"))
+    run_file(con, part_file("pair_entries", "prepare"))
     scratch = _stage_in_scratch(con) if autocommit else None
     n_batches: dict[str, int] = {}
     try:
@@ -123,7 +110,7 @@ def compute(
     finally:
         if scratch is not None:
             _drop_scratch(con, scratch)
-        run_file(con, step_file("pairs/cleanup"))
+        run_file(con, part_file("pair_entries", "cleanup"))
     logger.info(
         "pair sums: %s batches in %.2f s",
         ", ".join(f"{n} {side}" for side, n in n_batches.items()),
@@ -213,7 +200,7 @@ def _stage_in_scratch(con: duckdb.DuckDBPyConnection) -> Path | None:
     # row_group an int.
     try:
         execute(con, f"attach '{path}' as _recsys_pair_scratch (row_group_size {row_group})")
-        run_file(con, step_file("pairs/scratch"))
+        run_file(con, part_file("pair_entries", "scratch"))
     except BaseException:
         _drop_scratch(con, directory)
         raise
@@ -222,7 +209,7 @@ def _stage_in_scratch(con: duckdb.DuckDBPyConnection) -> Path | None:
 
 
 def _drop_scratch(con: duckdb.DuckDBPyConnection, directory: Path) -> None:
-    run_file(con, step_file("pairs/scratch_cleanup"))
+    run_file(con, part_file("pair_entries", "scratch_cleanup"))
     shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -247,7 +234,8 @@ def _compute_side(
     work = BATCH_TRIPLES
     if dense:
         work = max(work, DENSE_TRIPLES_PER_RATING * n_ratings)
-    batches = sql_batches(con, "pairs/batch_work", work, {"side": side})
+    table = f"{side}_pair_sums"
+    batches = sql_batches(con, part_file(table, "work"), work)
     logger.info(
         "pair sums: %s side, %d positions, %.3g triples, %s, %d batches",
         side,
@@ -256,7 +244,7 @@ def _compute_side(
         "dense" if dense else "sparse",
         len(batches),
     )
-    path = step_file(f"pairs/{side}_pair_sums")
+    path = part_file(table, "batch")
     with memory_for_arrays(con, memory_limit) if dense else nullcontext(0) as bits:
         if dense:
             allow_array_aggregates(con, bits)

@@ -13,43 +13,26 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import pandas as pd
 
-from recsys_duck import content, evaluation, increment, marts, pairs, report, storage
+from recsys_duck import evaluation, increment, pipeline, report, storage
 from recsys_duck.errors import NotBuiltError, NotFoundError, RecsysError
-from recsys_duck.loader import load_movielens
+from recsys_duck.params import METHOD_NAMES, BuildParams, Method, Split
 from recsys_duck.sql import (
-    apply_layers,
     audit_files,
     execute,
-    layers,
-    run_file,
     split_statements,
-    step_file,
     transaction,
 )
 
 logger = logging.getLogger(__name__)
-
-Method = Literal["user", "item", "content", "popularity"]
-Split = Literal["holdout", "temporal", "leave_last_out", "kfold"]
-
-#: The name of each method in the ``recommendations`` and ``eval_*`` tables.
-METHOD_NAMES: dict[str, str] = {
-    "user": "user_based",
-    "item": "item_based",
-    "content": "content_based",
-    "popularity": "popularity",
-}
 
 # One statement per method; the macros live in sql/80_macros.
 _RECOMMEND_SQL: dict[str, str] = {
@@ -59,122 +42,15 @@ _RECOMMEND_SQL: dict[str, str] = {
     "popularity": "select * from recommend_popular($user_id, n := $n)",
 }
 
-_INSERT_PARAMS = """
-insert into recsys_params (
-    neighbors_k, n_similar_users, n_item_neighbors, n_recommendations,
-    content_genre_weight, content_tag_weight, tag_max_features,
-    relevance_threshold, test_fraction, seed, n_folds,
-    baseline_epochs, baseline_reg_items, baseline_reg_users, rating_min, rating_max,
-    build_item_neighbors, build_user_neighbors, build_content_neighbors
-) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-
-#: The neighbour tables a build can compute (BuildParams.neighbors).
-NEIGHBOR_KINDS = ("item", "user", "content")
-
-# The raw tables a rebuild without new data carries over (sql/steps/copy_raw_tables.sql).
+# The raw tables a rebuild without new data carries over (sql/steps/build/copy_raw_tables.sql).
 _RAW_TABLES = ("movies", "ratings", "tags", "links")
 
 # Messages raised by the lookup macros (sql/80_macros/lookups.sql) that mean "not found".
 _NOT_FOUND_PREFIXES = ("unknown user_id", "no movie titled", "the title ")
 
 
-@dataclass(frozen=True)
-class BuildParams:
-    """Settings of a build, stored in the ``recsys_params`` table of the database.
-
-    ``k`` neighbours are stored per item, user and movie; ``n_similar_users`` and
-    ``n_item_neighbors`` are the neighbourhoods of the ``recommendations`` table, whose
-    lists are ``n_recommendations`` long. The baseline predictor is fitted by
-    ``baseline_epochs`` of alternating least squares with regularisation
-    ``baseline_reg_items`` / ``baseline_reg_users``; rating predictions are clipped to
-    [``rating_min``, ``rating_max``]. ``neighbors`` names the neighbour tables to
-    compute, of 'item', 'user' and 'content'; the others are left empty (and their
-    recommenders unavailable): user-user pairs grow with the square of the users, 2.4
-    billion at 10M ratings.
-    """
-
-    k: int = 50
-    n_similar_users: int = 5
-    n_item_neighbors: int = 10
-    n_recommendations: int = 20
-    content_genre_weight: float = 0.6
-    content_tag_weight: float = 0.4
-    tag_max_features: int = 50
-    relevance_threshold: float = 4.0
-    test_fraction: float = 0.2
-    seed: int = 42
-    n_folds: int = 5
-    baseline_epochs: int = 10
-    baseline_reg_items: float = 10.0
-    baseline_reg_users: float = 15.0
-    rating_min: float = 0.5
-    rating_max: float = 5.0
-    neighbors: tuple[str, ...] = NEIGHBOR_KINDS
-
-    def check(self) -> None:
-        """Raise ``ValueError`` naming the first setting out of range."""
-        unknown = sorted(set(self.neighbors) - set(NEIGHBOR_KINDS))
-        if unknown:
-            raise ValueError(
-                f"unknown neighbour kind(s) {unknown}; use some of {', '.join(NEIGHBOR_KINDS)}"
-            )
-        for name in ("k", "n_similar_users", "n_item_neighbors", "n_recommendations"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.n_similar_users > self.k or self.n_item_neighbors > self.k:
-            raise ValueError(
-                f"n_similar_users ({self.n_similar_users}) and n_item_neighbors "
-                f"({self.n_item_neighbors}) cannot exceed the k={self.k} neighbours stored"
-            )
-        if not 0 < self.test_fraction < 1:
-            raise ValueError(f"test_fraction must be between 0 and 1, got {self.test_fraction}")
-        if self.tag_max_features < 1:
-            raise ValueError(f"tag_max_features must be at least 1, got {self.tag_max_features}")
-        if self.n_folds < 2:
-            raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
-        if self.baseline_epochs < 0:
-            raise ValueError(f"baseline_epochs must be at least 0, got {self.baseline_epochs}")
-        if self.baseline_reg_items < 0 or self.baseline_reg_users < 0:
-            raise ValueError("the baseline regularisations cannot be negative")
-        if not self.rating_min < self.rating_max:
-            raise ValueError(
-                f"rating_min ({self.rating_min}) must be below rating_max ({self.rating_max})"
-            )
-
-    def values(self) -> list[Any]:
-        return [
-            self.k,
-            self.n_similar_users,
-            self.n_item_neighbors,
-            self.n_recommendations,
-            self.content_genre_weight,
-            self.content_tag_weight,
-            self.tag_max_features,
-            self.relevance_threshold,
-            self.test_fraction,
-            self.seed,
-            self.n_folds,
-            self.baseline_epochs,
-            self.baseline_reg_items,
-            self.baseline_reg_users,
-            self.rating_min,
-            self.rating_max,
-            *(kind in self.neighbors for kind in NEIGHBOR_KINDS),
-        ]
-
-
-@dataclass
-class BuildReport:
-    """What a build did: rows loaded, vocabulary sizes and seconds per step."""
-
-    rows: dict[str, int] = field(default_factory=dict)
-    vocabulary: dict[str, int] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def total_seconds(self) -> float:
-        return sum(self.seconds.values())
+#: What a build did: rows loaded, vocabulary sizes and seconds per step.
+BuildReport = pipeline.RunReport
 
 
 class Recommender:
@@ -273,9 +149,8 @@ class Recommender:
         """
         params = params or BuildParams()
         params.check()
-        report = BuildReport()
         with self._writing("build", fresh=True) as con:
-            self._build(con, data_dir, params, report)
+            report = self._build(con, data_dir, params)
         logger.info("build finished in %.1f s", report.total_seconds)
         return report
 
@@ -284,68 +159,27 @@ class Recommender:
         con: duckdb.DuckDBPyConnection,
         data_dir: str | os.PathLike[str] | None,
         params: BuildParams,
-        report: BuildReport,
-    ) -> None:
-        """Run every step of a build on ``con``, all or nothing (:meth:`_atomic`)."""
+    ) -> pipeline.RunReport:
+        """Run the plan's ``build`` scope on ``con``, all or nothing (:meth:`_atomic`)."""
         carry_over = data_dir is None and not self.in_memory
         if carry_over:
             # ATTACH takes no bound parameters; the path is quoted as a string literal.
             execute(con, f"attach {storage.string_literal(self.path)} as previous (read_only)")
+        scope = pipeline.Scope(
+            "build",
+            neighbors=frozenset(params.neighbors),
+            autocommit=not self.in_memory,
+            memory_limit=self._config.get("memory_limit"),
+            data_dir=None if data_dir is None else Path(data_dir),
+            copy_previous=carry_over and _has_raw_tables(con, "previous"),
+            params=params,
+        )
         try:
             with self._atomic(con):
-                self._timed(report, "create tables", lambda: apply_layers(con, ["00_tables"]))
-                execute(con, "delete from recsys_params")
-                execute(con, _INSERT_PARAMS, params.values())
-                if data_dir is not None:
-                    report.rows = self._timed(
-                        report, "load", lambda: load_movielens(con, Path(data_dir))
-                    )
-                elif carry_over and _has_raw_tables(con, "previous"):
-                    self._timed(report, "copy", lambda: run_file(con, step_file("copy_raw_tables")))
-                (n_ratings,) = execute(con, "select count(*) from ratings").fetchone() or (0,)
-                if n_ratings == 0:
-                    raise NotBuiltError(
-                        "there are no ratings to build on; pass the MovieLens folder, e.g. "
-                        "recsys-duck build --data data/ml-latest-small"
-                    )
-                if "content" in params.neighbors:
-                    report.vocabulary = self._timed(
-                        report, "tf-idf", lambda: content.build_movie_terms(con)
-                    )
-                sides = [side for side in pairs.SIDES if side in params.neighbors]
-                for layer in layers():
-                    if layer == "30_similarity":
-                        self._timed(
-                            report,
-                            "pair sums",
-                            lambda: pairs.compute(
-                                con,
-                                sides=sides,
-                                autocommit=not self.in_memory,
-                                memory_limit=self._config.get("memory_limit"),
-                            ),
-                        )
-                    if layer != "00_tables":
-                        self._timed(report, layer, lambda layer=layer: apply_layers(con, [layer]))
-                    if layer == "40_neighbors" and "content" in params.neighbors:
-                        self._timed(
-                            report, "content neighbours", lambda: content.compute_neighbors(con)
-                        )
-                    if layer == "60_marts":
-                        self._timed(
-                            report, "recommendations", lambda: marts.fill_recommendations(con)
-                        )
+                return pipeline.run(con, scope)
         finally:
             if carry_over:
                 execute(con, "detach database if exists previous")
-
-    def _timed(self, report: BuildReport, step: str, fn: Any) -> Any:
-        logger.info("build: %s ...", step)
-        start = time.perf_counter()
-        result = fn()
-        report.seconds[step] = time.perf_counter() - start
-        logger.info("build: %s done in %.2f s", step, report.seconds[step])
-        return result
 
     @contextmanager
     def _writing(self, purpose: str, *, fresh: bool) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,9 +1,12 @@
 """Finding and running the project's ``.sql`` files.
 
 The files under ``sql/`` are the source of truth: every table, view and macro an
-analyst can query is created by running them, in the order of their folders
-(``00_tables`` first, ``80_macros`` last) and, within a folder, of their names.
-Each file is named after the object it creates.
+analyst can query is created by one file named after it, ``<layer>/<object>.sql``, run
+in the order of the plan (:mod:`recsys_duck.pipeline`): layers in folder order
+(``00_tables`` first, ``80_macros`` last) and, within a folder, by name. A table that is
+filled in parts keeps those parts beside it, ``<layer>/<object>.<part>.sql`` (``batch``,
+``work``, ``prepare``, ``finish``, ``cleanup``, ``refresh``, ``scope``, ``increment``);
+a layer does not run them, the plan does.
 """
 
 from __future__ import annotations
@@ -22,30 +25,6 @@ logger = logging.getLogger(__name__)
 _PACKAGED = Path(__file__).parent / "sql"
 _SOURCE = Path(__file__).parent.parent / "sql"
 
-# Layers whose objects depend on the ratings table: the evaluation re-applies them on
-# a training split. The content layer depends on movies and tags only.
-RATING_LAYERS = (
-    "20_stats",
-    "25_baseline",
-    "30_similarity",
-    "40_neighbors",
-    "50_recommend",
-    "60_marts",
-)
-CONTENT_OBJECTS = frozenset({"content_features", "content_similarity", "content_neighbors"})
-# The objects of the k-NN rating predictors in 30_similarity (they read 25_baseline):
-# skip them to build only the similarity views the neighbour tables need.
-KNN_OBJECTS = frozenset({"item_pair_stats", "user_pair_stats", "knn_pair_similarity"})
-# The cosine similarity views, which read the pair sums of recsys_duck.pairs: skip them
-# where those tables are not computed (the k-NN predictors do not use them).
-COSINE_OBJECTS = frozenset(
-    {
-        f"{side}_{name}"
-        for side in ("item", "user")
-        for name in ("co_ratings", "pair_similarity", "similarity")
-    }
-)
-
 
 def sql_dir() -> Path:
     """The folder holding the SQL layers (inside the wheel, or the source checkout)."""
@@ -56,12 +35,13 @@ def layer_files(layer: str) -> list[Path]:
     """The ``.sql`` files of one layer folder, in the order they must run.
 
     Files run in name order, except that a file whose code (comments aside) names an
-    object created by another file of the same layer runs after that file.
+    object created by another file of the same layer runs after that file. The parts of
+    a table (``<object>.<part>.sql``) are not the layer's: see :func:`part_file`.
     """
     folder = sql_dir() / layer
     if not folder.is_dir():
         raise FileNotFoundError(f"no SQL layer {layer!r} in {sql_dir()}")
-    files = sorted(folder.glob("*.sql"))
+    files = sorted(f for f in folder.glob("*.sql") if "." not in f.stem)
     code = {f.stem: _strip_comments(f.read_text(encoding="utf-8")) for f in files}
     depends = {
         f.stem: {
@@ -182,6 +162,27 @@ def audit_files() -> list[Path]:
     return sorted((sql_dir() / "audits").glob("*.sql"))
 
 
+def object_file(name: str) -> Path:
+    """The file ``<layer>/<name>.sql`` that creates the object ``name``."""
+    found = sorted(sql_dir().glob(f"[0-9]*/{name}.sql"))
+    if len(found) != 1:
+        raise FileNotFoundError(f"no SQL file {name}.sql in the layers of {sql_dir()}")
+    return found[0]
+
+
+def part_file(name: str, part: str) -> Path:
+    """The file ``<layer>/<name>.<part>.sql`` that fills (part of) the object ``name``."""
+    found = sorted(sql_dir().glob(f"[0-9]*/{name}.{part}.sql"))
+    if len(found) != 1:
+        raise FileNotFoundError(f"no SQL part {name}.{part}.sql in the layers of {sql_dir()}")
+    return found[0]
+
+
+def has_part(name: str, part: str) -> bool:
+    """Whether the object ``name`` has a file ``<name>.<part>.sql`` beside it."""
+    return any(sql_dir().glob(f"[0-9]*/{name}.{part}.sql"))
+
+
 def step_file(name: str) -> Path:
     """A step file of ``sql/steps``: statements the Python layer runs with parameters."""
     path = sql_dir() / "steps" / f"{name}.sql"
@@ -192,19 +193,20 @@ def step_file(name: str) -> Path:
 
 def batches(
     con: duckdb.DuckDBPyConnection,
-    work_step: str,
+    work_file: Path,
     work: float,
     params: Mapping[str, Any] | None = None,
 ) -> list[tuple[int, int]]:
     """Ranges ``[lo, hi)`` of consecutive positions holding about ``work`` work each.
 
-    The step ``work_step`` (e.g. ``pairs/batch_work``, with ``params``) fills the
-    temporary table ``_recsys_batch_work(position, work)``; ``sql/steps/batches.sql``
-    cuts it by running sums; the table is then dropped, even on error.
+    The file ``work_file`` (a table's ``<name>.work.sql``, with ``params``) fills the
+    temporary table ``_recsys_batch_work(position, work)``;
+    ``sql/steps/pipeline/batches.sql`` cuts it by running sums; the table is then
+    dropped, even on error.
     """
     try:
-        run_file(con, step_file(work_step), params)
-        rows = query_file(con, step_file("batches"), {"work": work}).fetchall()
+        run_file(con, work_file, params)
+        rows = query_file(con, step_file("pipeline/batches"), {"work": work}).fetchall()
     finally:
         execute(con, "drop table if exists _recsys_batch_work")
     return [(int(lo), int(hi)) for lo, hi in rows]

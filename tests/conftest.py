@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from recsys_duck import Recommender
-from recsys_duck.recommender import BuildParams
+from recsys_duck.params import BuildParams
 
 TESTS = Path(__file__).resolve().parent
 TINY = TESTS / "data" / "tiny"

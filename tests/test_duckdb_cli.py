@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from recsys_duck import Recommender
-from recsys_duck.recommender import BuildParams
+from recsys_duck.params import BuildParams
 from tests.conftest import TINY
 
 

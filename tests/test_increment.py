@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from recsys_duck import Recommender
 from recsys_duck.cli import cli
 from recsys_duck.errors import DataError, RecsysError
-from recsys_duck.recommender import BuildParams
+from recsys_duck.params import BuildParams
 
 from .conftest import TINY
 
@@ -121,7 +121,7 @@ def test_cli_add_ratings(tmp_path: Path) -> None:
     assert built.exit_code == 0, built.output
     result = runner.invoke(cli, ["--db", str(db), "add-ratings", str(added)])
     assert result.exit_code == 0, result.output
-    assert "item neighbours" in result.output
+    assert "item_neighbors" in result.output
     with Recommender(db, read_only=True) as rec:
         assert rec.sql("select count(*) as n from ratings").n[0] == n
     again = runner.invoke(cli, ["--db", str(db), "add-ratings", str(added)])
@@ -154,7 +154,7 @@ def test_item_only_build_stays_item_only(tmp_path: Path) -> None:
     with Recommender(":memory:") as rec, Recommender(":memory:") as full:
         built = rec.build(tmp_path / "base", item_only)
         # neither the TF-IDF nor the content neighbours step runs
-        assert not {"tf-idf", "content neighbours"} & set(built.seconds)
+        assert not {"movie_terms", "content_neighbors"} & set(built.seconds)
         report = rec.add_ratings(added)
         full.build(TINY, item_only)
         assert report.affected_movies > 0 and report.affected_users == 0

@@ -1,28 +1,26 @@
-"""The recommendations mart stored in batches of users (recsys_duck.marts) equals the
-mart stored in one batch: each user's ranking lies within one batch."""
+"""The recommendations mart stored in batches of users (the plan's batched step,
+recsys_duck.pipeline.fill_in_batches) equals the mart stored in one batch: each user's
+ranking lies within one batch."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from recsys_duck import Recommender, marts
+from recsys_duck import Recommender, pipeline
 
 STORED = "select * from recommendations order by method, user_id, rank"
-DEFAULT_RATINGS = marts.MART_BATCH_RATINGS
+DEFAULT_RATINGS = pipeline.MART_BATCH_RATINGS
 
 
 @pytest.mark.parametrize("batch_ratings", [1, 3, DEFAULT_RATINGS])
-def test_batches_equal_one_batch(
-    tiny: Recommender, monkeypatch: pytest.MonkeyPatch, batch_ratings: int
-) -> None:
+def test_batches_equal_one_batch(tiny: Recommender, batch_ratings: int) -> None:
     # The build stored the tiny dataset's few ratings in one batch.
     expected = tiny.sql(STORED)
     assert len(expected) > 0
     assert set(expected["method"]) == {"user_based", "item_based", "content_based", "popularity"}
     tiny.sql("delete from recommendations")
-    monkeypatch.setattr(marts, "MART_BATCH_RATINGS", batch_ratings)
-    n_batches = marts.fill_recommendations(tiny.con)
+    n_batches = pipeline.fill_in_batches(tiny.con, "recommendations", batch_ratings)
     n_users = tiny.sql("select count(distinct user_id) as n from ratings").n[0]
     # One user per batch, a few users per batch, all users in one batch.
     assert n_batches == {1: n_users, DEFAULT_RATINGS: 1}.get(batch_ratings, n_batches)
@@ -34,10 +32,9 @@ def test_batches_equal_one_batch(
         assert order.equals(order.sort_values(["method", "user_id", "rank"], ignore_index=True))
 
 
-def test_batches_cover_every_user_once(tiny: Recommender, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(marts, "MART_BATCH_RATINGS", 3)
+def test_batches_cover_every_user_once(tiny: Recommender) -> None:
     tiny.sql("delete from recommendations")
-    marts.fill_recommendations(tiny.con)
+    pipeline.fill_in_batches(tiny.con, "recommendations", 3)
     counts = tiny.sql(
         "select method, user_id, count(*) as n, count(distinct rank) as ranks "
         "from recommendations group by all"

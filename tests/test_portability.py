@@ -11,20 +11,31 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from recsys_duck.sql import RATING_LAYERS, layer_files, split_statements, step_file
+from recsys_duck.sql import layer_files, part_file, split_statements
 
-CORE_LAYERS = (*RATING_LAYERS, "70_evaluation", "75_report")
-# The batch steps that compute core tables piecewise (pair sums, content neighbours,
-# the recommendations mart).
-CORE_STEPS = (
-    "pairs/item_pair_sums",
-    "pairs/user_pair_sums",
-    "content/neighbors",
-    "marts/recommendations",
+CORE_LAYERS = (
+    "20_stats",
+    "25_baseline",
+    "30_similarity",
+    "40_neighbors",
+    "50_recommend",
+    "60_marts",
+    "70_evaluation",
+    "75_report",
+)
+# The parts that compute core tables piecewise (pair sums, neighbour rankings, content
+# neighbours, the recommendations mart).
+CORE_PARTS = (
+    ("item_pair_sums", "batch"),
+    ("user_pair_sums", "batch"),
+    ("item_neighbors", "refresh"),
+    ("user_neighbors", "refresh"),
+    ("content_neighbors", "batch"),
+    ("recommendations", "batch"),
 )
 CORE_FILES = [
     *(path for layer in CORE_LAYERS for path in layer_files(layer)),
-    *(step_file(name) for name in CORE_STEPS),
+    *(part_file(name, part) for name, part in CORE_PARTS),
 ]
 DUCKDB_ONLY = ("list_", "struct_", "array_agg", "unnest", "max_by", "arg_max", "string_split")
 

@@ -31,6 +31,7 @@ from psycopg import sql
 
 from recsys_duck import Recommender
 from recsys_duck.errors import RecsysError
+from recsys_duck.params import BuildParams
 from recsys_duck.publish import (
     PublishError,
     libpq_options,
@@ -38,7 +39,6 @@ from recsys_duck.publish import (
     published_tables,
     redact_url,
 )
-from recsys_duck.recommender import BuildParams
 from tests.conftest import TINY
 from tests.postgres_server import PostgresServer, ServerUnavailable
 

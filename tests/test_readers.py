@@ -28,8 +28,8 @@ import pandas as pd
 import pytest
 
 from recsys_duck import DataError, NotBuiltError, NotFoundError, Recommender, RecsysError
+from recsys_duck.params import BuildParams, Method
 from recsys_duck.publish import postgres_extension_path
-from recsys_duck.recommender import BuildParams, Method
 from recsys_duck.storage import HARDENING, write_through
 from tests.conftest import TINY
 

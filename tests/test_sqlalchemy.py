@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from recsys_duck import Recommender, readonly_connect_args
-from recsys_duck.recommender import BuildParams
+from recsys_duck.params import BuildParams
 from tests.conftest import TINY
 
 PARAMS = BuildParams(k=3, n_similar_users=2, n_item_neighbors=2, n_recommendations=3)

@@ -3,7 +3,7 @@
 --   n_common    = |U(i) & U(j)|, the users who rated both movies
 --   dot_product = sum over u in U(i) & U(j) of r_ui * r_uj
 -- The sums are stored once per unordered pair in the table item_pair_sums (filled by
--- the build in batches, see sql/steps/pairs, and kept up to date by add-ratings) and
+-- the build in batches, see item_pair_sums.sql, and kept up to date by add-ratings) and
 -- mirrored here, so no dense user x movie matrix is ever formed.
 create or replace view item_co_ratings as
 select movie_id, neighbor_id, n_common, dot_product from item_pair_sums

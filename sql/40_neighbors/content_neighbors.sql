@@ -1,13 +1,13 @@
 -- content_neighbors: one row per (movie_id, neighbor_id) for the $neighbors_k
--- (recsys_params) most similar movies of every movie by content_similarity,
--- materialised by the build. rank 1 is the most similar, in the order of
--- content_similarity.rank_key (similarity to 12 places, then the smaller neighbor_id),
--- so the stored top-k is deterministic and its first n rows are the exact top-n for
--- every n <= neighbors_k.
--- The build fills it in batches of movies (recsys_duck.content.compute_neighbors, SQL
--- in sql/steps/content): content features are shared by thousands of movies, so one
--- statement over all pairs outgrew an 8 GB memory_limit at 59,000 movies. Rows are
--- stored by rank, then movie, as item_neighbors.
+-- (recsys_params) most similar movies of every movie by content_similarity. rank 1 is the
+-- most similar, in the order of content_similarity.rank_key (similarity to 12 places,
+-- then the smaller neighbor_id), so the stored top-k is deterministic and its first n
+-- rows are the exact top-n for every n <= neighbors_k. Created empty here; the plan fills
+-- it in batches of movies (content_neighbors.batch.sql over the ranges that
+-- content_neighbors.work.sql cuts, staged by .prepare and moved in by .finish): content
+-- features are shared by thousands of movies, so one statement over all pairs outgrew an
+-- 8 GB memory_limit at 59,000 movies. Rows are stored by rank, then movie, as
+-- item_neighbors.
 create or replace table content_neighbors (
     movie_id integer not null,
     neighbor_id integer not null,

@@ -1,10 +1,6 @@
--- user_pair_sums (one batch): a step of recsys_duck.pairs, run once per range [$lo, $hi)
--- of user positions. Adds one row per unordered pair of distinct users (user_id <
--- neighbor_id) whose first user lies in the range and who rated at least one movie in
--- common:
---   n_common    = |I(u) & I(v)|, the movies both users rated
---   dot_product = sum over i in I(u) & I(v) of r_ui * r_vi
--- Exact in any order of addition, as item_pair_sums.
+-- user_pair_sums (one batch): run by recsys_duck.pairs once per range [$lo, $hi) of
+-- user positions cut by user_pair_sums.work.sql. Adds the rows of user_pair_sums (whose
+-- file gives the formula) whose first user lies in the range.
 insert into user_pair_sums (user_id, neighbor_id, n_common, dot_product)
 select l.user_id, r.user_id as neighbor_id, s.n_common, s.dot_product
 from (

@@ -1,6 +1,6 @@
--- batch_work: a step of recsys_duck.content, cut into batches by sql/steps/batches.sql.
--- The work of each movie with content features: its self-join rows (for each feature
--- of the movie, the movies that share it).
+-- content_neighbors (work): cut into batches by sql/steps/pipeline/batches.sql. The work
+-- of each movie with content features: its self-join rows (for each feature of the movie,
+-- the movies that share it).
 create or replace temp table _recsys_batch_work as
 with feature_counts as (
     select feature, count(*) as n_movies

@@ -1,10 +1,10 @@
--- refresh_user_neighbors: a step of recsys_duck.increment. Replaces the rows of
--- user_neighbors of the users in _recsys_affected_users with their top $neighbors_k
--- by user_similarity.rank_key, the ranking of sql/40_neighbors/user_neighbors.sql; the
--- filter comes before the ranking, so only the affected users' pairs are ranked.
--- As there, the winners' similarity is recomputed from their pair sums and norms.
+-- user_neighbors (refresh): replaces the rows of the users in _recsys_refresh_users
+-- (every user at a build, user_neighbors.scope.sql; those whose similarities changed at
+-- add-ratings, user_pair_sums.increment.sql) with their top $neighbors_k by
+-- user_similarity.rank_key, as item_neighbors.refresh.sql does for movies (which says
+-- why the ranking carries only the ids).
 delete from user_neighbors
-where user_id in (select a.user_id from _recsys_affected_users as a);
+where user_id in (select s.user_id from _recsys_refresh_users as s);
 
 insert into user_neighbors (user_id, neighbor_id, similarity, n_common, rank)
 with ranked as (
@@ -13,7 +13,7 @@ with ranked as (
         s.neighbor_id,
         row_number() over (partition by s.user_id order by s.rank_key desc) as rank
     from user_similarity as s
-    semi join _recsys_affected_users as a on a.user_id = s.user_id
+    semi join _recsys_refresh_users as a on a.user_id = s.user_id
 )
 select
     r.user_id,

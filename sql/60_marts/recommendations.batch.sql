@@ -1,20 +1,13 @@
--- recommendations (one batch): a step of recsys_duck.marts, run once per range
--- [$lo, $hi) of user_ids. Adds the top $n_recommendations (recsys_params) movies of
--- each user in the range by each method (see sql/60_marts/recommendations.sql):
---   user_based    ranked by user_based_predictions.predicted_rating
---   item_based    ranked by item_based_scores.score
---   content_based ranked by content_based_scores.score
---   popularity    ranked by popularity_scores.score (the movie's number of ratings)
+-- recommendations (one batch): run once per range [$lo, $hi) of user_ids cut by
+-- recommendations.work.sql. Adds the top $n_recommendations (recsys_params) movies of
+-- each user in the range by each method (recommendations.sql lists the scores).
 -- Equal scores (to 10 decimal places, so that floating-point noise cannot reorder
--- mathematically equal scores) are ordered by the smaller movie_id: both packed in one
+-- mathematically equal scores) are ordered by the smaller movie_id, both packed in one
 -- key, rank_key = round(score * 1e10) * 2^22 - movie_id (a DECIMAL(38), as scores reach
--- 10^5), which DuckDB sorts faster than two keys (1M ratings: 5.1 s -> 3.8 s).
--- The user range is a partition key of the ranking and a grouping key of every score,
--- so DuckDB applies it to the ratings each method scores from (not to the ANTI JOIN of
--- item_based_scores and content_based_scores, which builds its table of rated movies
--- from all ratings in every batch: 10M ratings, 2.3 s -> 2.0 s of an item batch as a
--- LEFT JOIN ... IS NULL, content unchanged, so left as it is); rank <= $n_recommendations
--- (a constant) lets it rank with a top-n aggregate instead of a sort.
+-- 10^5), which DuckDB sorts faster than two keys. The user range is a partition key of
+-- the ranking and a grouping key of every score, so DuckDB applies it to the ratings
+-- each method scores from; rank <= $n_recommendations (a constant) lets it rank with a
+-- top-n aggregate instead of a sort.
 insert into recommendations (method, user_id, rank, movie_id, title, genres, score)
 with scored as (
     select 'user_based' as method, user_id, movie_id, predicted_rating as score

@@ -1,4 +1,5 @@
--- prepare: a step of recsys_duck.content; the staging table of the batches.
+-- content_neighbors (prepare): the staging table of the batches, moved into
+-- content_neighbors by content_neighbors.finish.sql.
 create or replace temp table _recsys_content_neighbors (
     movie_id integer not null,
     neighbor_id integer not null,

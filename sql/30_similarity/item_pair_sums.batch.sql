@@ -1,11 +1,6 @@
--- item_pair_sums (one batch): a step of recsys_duck.pairs, run once per range [$lo, $hi)
--- of movie positions. Adds one row per unordered pair of distinct movies (movie_id <
--- neighbor_id) whose first movie lies in the range and that at least one user rated both:
---   n_common    = |U(i) & U(j)|, the users who rated both movies
---   dot_product = sum over u in U(i) & U(j) of r_ui * r_uj
--- Ratings are half stars, so every product is a multiple of 1/4 and every sum is exact
--- in double precision whatever the order of addition: batches, threads and incremental
--- updates give the same bits.
+-- item_pair_sums (one batch): run by recsys_duck.pairs once per range [$lo, $hi) of
+-- movie positions cut by item_pair_sums.work.sql. Adds the rows of item_pair_sums (whose
+-- file gives the formula) whose first movie lies in the range.
 insert into item_pair_sums (movie_id, neighbor_id, n_common, dot_product)
 select l.movie_id, r.movie_id as neighbor_id, s.n_common, s.dot_product
 from (

@@ -1,8 +1,7 @@
--- neighbors (one batch): a step of recsys_duck.content, run once per range [$lo, $hi)
--- of movie_ids. Stages the top $neighbors_k neighbours of the range's movies by
--- content_similarity.rank_key, the ranking of sql/40_neighbors/content_neighbors.sql:
--- the filter on movie_id reaches the view's self-join, so a batch joins only its own
--- movies' features.
+-- content_neighbors (one batch): run once per range [$lo, $hi) of movie_ids. Stages the
+-- top $neighbors_k neighbours of the range's movies by content_similarity.rank_key: the
+-- filter on movie_id reaches the view's self-join, so a batch joins only its own movies'
+-- features.
 insert into _recsys_content_neighbors (movie_id, neighbor_id, similarity, n_common, rank)
 with ranked as (
     select

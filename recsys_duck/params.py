@@ -1,0 +1,147 @@
+"""The settings of a build and the names of methods and splits, each written once.
+
+:class:`BuildParams` is the one row of the ``recsys_params`` table: each field maps to
+one column (:data:`COLUMNS`), the build writes it by column name and
+:func:`read_params` reads it back as a ``BuildParams``. The SQL files read the same
+columns as bound parameters (``$neighbors_k``, see :func:`recsys_duck.sql.apply_layers`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Literal, get_args
+
+import duckdb
+import pandas as pd
+
+from recsys_duck.sql import execute, settings
+
+#: The neighbour tables a build can compute (``BuildParams.neighbors``).
+NeighborKind = Literal["item", "user", "content"]
+NEIGHBOR_KINDS: tuple[str, ...] = get_args(NeighborKind)
+
+#: The recommenders of the ``recommendations`` mart, as the API names them, and as the
+#: ``recommendations`` and ``eval_*`` tables name them.
+Method = Literal["user", "item", "content", "popularity"]
+METHOD_NAMES: dict[str, str] = {
+    "user": "user_based",
+    "item": "item_based",
+    "content": "content_based",
+    "popularity": "popularity",
+}
+#: The methods of the recommendations table, by their stored names.
+FOUNDATION_METHODS: tuple[str, ...] = tuple(METHOD_NAMES[m] for m in get_args(Method))
+
+#: The evaluation splits (``sql/70_evaluation/<split>_split.sql``).
+Split = Literal["holdout", "temporal", "leave_last_out", "kfold"]
+SPLITS: tuple[str, ...] = get_args(Split)
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    """Settings of a build, stored as the one row of ``recsys_params``.
+
+    ``k`` neighbours are stored per item, user and movie; ``n_similar_users`` and
+    ``n_item_neighbors`` are the neighbourhoods of the ``recommendations`` table, whose
+    lists are ``n_recommendations`` long. The baseline predictor is fitted by
+    ``baseline_epochs`` of alternating least squares with regularisation
+    ``baseline_reg_items`` / ``baseline_reg_users``; rating predictions are clipped to
+    [``rating_min``, ``rating_max``]. ``neighbors`` names the neighbour tables to
+    compute, of 'item', 'user' and 'content'; the others are left empty (and their
+    recommenders unavailable): user-user pairs grow with the square of the users, 2.4
+    billion at 10M ratings.
+    """
+
+    k: int = 50
+    n_similar_users: int = 5
+    n_item_neighbors: int = 10
+    n_recommendations: int = 20
+    content_genre_weight: float = 0.6
+    content_tag_weight: float = 0.4
+    tag_max_features: int = 50
+    relevance_threshold: float = 4.0
+    test_fraction: float = 0.2
+    seed: int = 42
+    n_folds: int = 5
+    baseline_epochs: int = 10
+    baseline_reg_items: float = 10.0
+    baseline_reg_users: float = 15.0
+    rating_min: float = 0.5
+    rating_max: float = 5.0
+    neighbors: tuple[str, ...] = NEIGHBOR_KINDS
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first setting out of range."""
+        unknown = sorted(set(self.neighbors) - set(NEIGHBOR_KINDS))
+        if unknown:
+            raise ValueError(
+                f"unknown neighbour kind(s) {unknown}; use some of {', '.join(NEIGHBOR_KINDS)}"
+            )
+        for name in ("k", "n_similar_users", "n_item_neighbors", "n_recommendations"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.n_similar_users > self.k or self.n_item_neighbors > self.k:
+            raise ValueError(
+                f"n_similar_users ({self.n_similar_users}) and n_item_neighbors "
+                f"({self.n_item_neighbors}) cannot exceed the k={self.k} neighbours stored"
+            )
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test_fraction must be between 0 and 1, got {self.test_fraction}")
+        if self.tag_max_features < 1:
+            raise ValueError(f"tag_max_features must be at least 1, got {self.tag_max_features}")
+        if self.n_folds < 2:
+            raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
+        if self.baseline_epochs < 0:
+            raise ValueError(f"baseline_epochs must be at least 0, got {self.baseline_epochs}")
+        if self.baseline_reg_items < 0 or self.baseline_reg_users < 0:
+            raise ValueError("the baseline regularisations cannot be negative")
+        if not self.rating_min < self.rating_max:
+            raise ValueError(
+                f"rating_min ({self.rating_min}) must be below rating_max ({self.rating_max})"
+            )
+
+    def row(self) -> dict[str, Any]:
+        """The ``recsys_params`` row, column by column."""
+        values: dict[str, Any] = {
+            COLUMNS.get(f.name, f.name): getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "neighbors"
+        }
+        for kind, column in BUILT_COLUMNS.items():
+            values[column] = kind in self.neighbors
+        return values
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> BuildParams:
+        """The settings of a ``recsys_params`` row (see :meth:`row`)."""
+        by_field = {
+            f.name: row[COLUMNS.get(f.name, f.name)] for f in fields(cls) if f.name != "neighbors"
+        }
+        neighbors = tuple(kind for kind, column in BUILT_COLUMNS.items() if row[column])
+        return cls(**by_field, neighbors=neighbors)
+
+
+#: The fields whose column in ``recsys_params`` has another name; every other field is
+#: its own column, and ``neighbors`` is one boolean column per kind (:data:`BUILT_COLUMNS`).
+COLUMNS = {"k": "neighbors_k"}
+BUILT_COLUMNS = {
+    "item": "build_item_neighbors",
+    "user": "build_user_neighbors",
+    "content": "build_content_neighbors",
+}
+
+
+def write_params(con: duckdb.DuckDBPyConnection, params: BuildParams) -> None:
+    """Replace the row of ``recsys_params`` by ``params``, column by name."""
+    frame = pd.DataFrame([params.row()])
+    execute(con, "delete from recsys_params")
+    con.register("_recsys_params_row", frame)
+    try:
+        execute(con, "insert into recsys_params by name select * from _recsys_params_row")
+    finally:
+        con.unregister("_recsys_params_row")
+
+
+def read_params(con: duckdb.DuckDBPyConnection) -> BuildParams:
+    """The settings stored in ``recsys_params`` (of the connection's current schema)."""
+    return BuildParams.from_row(settings(con))

@@ -1,0 +1,423 @@
+"""The build, declared once: the ordered steps that make every table, and the scopes
+that run them.
+
+:data:`PLAN` lists, in the order they run, the SQL layers of ``sql/`` and the steps that
+fill the tables those layers declare empty: Python steps (settings, load, the TF-IDF
+fit) and SQL filled in parts (the pair sums and the content neighbours in batches, the
+neighbour tables ranked for a scope of ids, the recommendations mart in batches of
+users). Every command runs this one plan, with a :class:`Scope` that says which part:
+
+* ``build``: every step, in schema ``main``, from a MovieLens folder or from the raw
+  tables of the file being rebuilt (``recsys-duck build``);
+* ``train``: the steps that depend on ratings, in schema ``eval_train`` where an
+  evaluation fold has put its training ratings (``recsys-duck evaluate``);
+* ``increment``: new ratings added (``recsys-duck add-ratings``): the pair sums get
+  what they add, only the neighbour rows whose similarities changed are ranked again,
+  and the tables that are global by nature (baseline biases, marts) are rebuilt; views
+  read the new ratings as they are.
+
+A step names the tables it fills, the scopes it runs in and the neighbour kind it needs
+(``item``, ``user`` or ``content``: ``build --neighbors`` leaves the others out). What a
+step runs is SQL in ``sql/``: a layer's files, or the parts beside a table
+(``<table>.batch.sql``, ``<table>.refresh.sql``, ...; see :mod:`recsys_duck.sql`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from recsys_duck import content, pairs
+from recsys_duck.errors import NotBuiltError
+from recsys_duck.loader import load_movielens, load_new_ratings
+from recsys_duck.params import BuildParams, write_params
+from recsys_duck.sql import (
+    apply_layers,
+    batches,
+    execute,
+    has_part,
+    layer_files,
+    layers,
+    part_file,
+    run_file,
+    settings,
+    step_file,
+)
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["build", "train", "increment"]
+MODES: frozenset[Mode] = frozenset(("build", "train", "increment"))
+#: The command that runs each scope, as its log lines name it.
+COMMANDS: dict[Mode, str] = {"build": "build", "train": "evaluate", "increment": "add-ratings"}
+
+#: The objects of content similarity: a training fold reads them from ``main`` (they
+#: depend on movies and tags, not on ratings).
+CONTENT_OBJECTS = frozenset({"content_features", "content_similarity", "content_neighbors"})
+#: The objects of the k-NN rating predictors in ``30_similarity`` (they read the baseline).
+KNN_OBJECTS = frozenset({"item_pair_stats", "user_pair_stats", "knn_pair_similarity"})
+#: The cosine similarity objects, which the k-NN predictors do not use.
+COSINE_OBJECTS = frozenset(
+    f"{side}_{name}"
+    for side in ("item", "user")
+    for name in ("pair_sums", "co_ratings", "pair_similarity", "similarity")
+)
+
+#: The raw MovieLens tables, loaded from files or copied from the file being rebuilt.
+RAW_TABLES = ("movies", "ratings", "tags", "links")
+
+#: The pair-sum table of each side (:mod:`recsys_duck.pairs`), and the neighbour table of
+#: each kind.
+PAIR_SUMS = {"item": "item_pair_sums", "user": "user_pair_sums"}
+NEIGHBOR_TABLES = {
+    "item": "item_neighbors",
+    "user": "user_neighbors",
+    "content": "content_neighbors",
+}
+
+#: Self-join rows per batch of content_neighbors (bench/results: 500k-row batches beat
+#: 2M and 16M on ml-latest-small and at 10M ratings).
+CONTENT_BATCH_ROWS = 500_000
+#: Ratings per batch of users of the recommendations mart (ml-latest-small: one batch).
+MART_BATCH_RATINGS = 4_000_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which part of the plan a command runs, and how.
+
+    ``neighbors``: the neighbour kinds to compute (steps that need another are skipped);
+    ``predictors_only``: only the steps whose objects the k-NN rating predictors read.
+    ``steps``: run only the steps of these names (the benchmarks time one table);
+    ``skip``: objects of the layers not to create (a training fold reads the content
+    objects from ``main``). ``autocommit`` says that the connection has no transaction
+    open (statements commit as they go, see :mod:`recsys_duck.pairs`) and
+    ``memory_limit`` is DuckDB's limit as configured. ``data_dir`` (build) is the
+    MovieLens folder to load; else, with ``copy_previous``, the raw tables of the
+    attached database ``previous`` are copied. ``new_ratings`` (increment) is the CSV
+    file of ratings to add; ``params`` (build) the settings written to
+    ``recsys_params``.
+    """
+
+    mode: Mode
+    neighbors: frozenset[str] = frozenset(("item", "user", "content"))
+    predictors_only: bool = False
+    steps: frozenset[str] | None = None
+    skip: frozenset[str] = frozenset()
+    autocommit: bool = False
+    memory_limit: str | None = None
+    data_dir: Path | None = None
+    copy_previous: bool = False
+    new_ratings: Path | None = None
+    params: BuildParams | None = None
+
+
+@dataclass
+class RunReport:
+    """What a run of the plan did: rows loaded or added, vocabulary sizes, ids whose
+    neighbours were ranked, and seconds per step."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    refreshed: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a step runs with: the connection, the scope and the report to fill."""
+
+    con: duckdb.DuckDBPyConnection
+    scope: Scope
+    report: RunReport
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the plan: its name (a layer folder, or the table it fills), the tables
+    it fills (a layer's are its files'), the scopes it runs in, the neighbour kind it
+    needs, whether the k-NN rating predictors read what it makes (``predictors``), a
+    condition on the scope (``when``), and what it runs."""
+
+    name: str
+    run: Callable[[Context], None]
+    modes: frozenset[Mode] = MODES
+    fills: tuple[str, ...] = ()
+    needs: str | None = None
+    predictors: bool = True
+    when: Callable[[Scope], bool] | None = None
+
+    @property
+    def is_layer(self) -> bool:
+        return self.name[:2].isdigit()
+
+    def objects(self) -> tuple[str, ...]:
+        """The objects this step creates or fills."""
+        if self.is_layer:
+            return tuple(path.stem for path in layer_files(self.name))
+        return self.fills
+
+    def applies(self, scope: Scope) -> bool:
+        if scope.mode not in self.modes:
+            return False
+        if self.needs is not None and self.needs not in scope.neighbors:
+            return False
+        if scope.predictors_only and not self.predictors:
+            return False
+        if self.when is not None and not self.when(scope):
+            return False
+        return scope.steps is None or self.name in scope.steps
+
+
+# -- what the steps run ------------------------------------------------------------------
+
+
+def _layer(name: str, modes: Iterable[Mode] = MODES, *, predictors: bool = True) -> Step:
+    def run(ctx: Context) -> None:
+        apply_layers(ctx.con, [name], skip=ctx.scope.skip)
+
+    return Step(name, run, frozenset(modes), predictors=predictors)
+
+
+def _write_settings(ctx: Context) -> None:
+    write_params(ctx.con, ctx.scope.params or BuildParams())
+
+
+def _load(ctx: Context) -> None:
+    scope = ctx.scope
+    if scope.mode == "increment":
+        assert scope.new_ratings is not None
+        ctx.report.rows["ratings"] = load_new_ratings(ctx.con, scope.new_ratings)
+        run_file(ctx.con, step_file("add_ratings/insert_ratings"))
+    elif scope.data_dir is not None:
+        ctx.report.rows.update(load_movielens(ctx.con, scope.data_dir))
+
+
+def _copy_previous(ctx: Context) -> None:
+    run_file(ctx.con, step_file("build/copy_raw_tables"))
+
+
+def _require_ratings(ctx: Context) -> None:
+    (n_ratings,) = execute(ctx.con, "select count(*) from ratings").fetchone() or (0,)
+    if n_ratings == 0:
+        raise NotBuiltError(
+            "there are no ratings to build on; pass the MovieLens folder, e.g. "
+            "recsys-duck build --data data/ml-latest-small"
+        )
+
+
+def _copies(scope: Scope) -> bool:
+    return scope.copy_previous
+
+
+def _movie_terms(ctx: Context) -> None:
+    ctx.report.vocabulary = content.build_movie_terms(ctx.con)
+
+
+def _pair_sums(ctx: Context) -> None:
+    sides = [side for side in pairs.SIDES if side in ctx.scope.neighbors]
+    if ctx.scope.mode == "increment":
+        for side in sides:
+            run_file(ctx.con, part_file(PAIR_SUMS[side], "increment"))
+    elif sides:
+        pairs.compute(
+            ctx.con,
+            sides=sides,
+            autocommit=ctx.scope.autocommit,
+            memory_limit=ctx.scope.memory_limit,
+        )
+
+
+def _ranked_neighbors(table: str, count_scope: str) -> Callable[[Context], None]:
+    """Rank the ids of the table's scope into ``table`` with its ``.refresh.sql``: every id
+    at a build (its ``.scope.sql``), those that the increment listed at add-ratings;
+    ``count_scope`` counts them for the report. Its ``.cleanup.sql`` drops the scope."""
+
+    def run(ctx: Context) -> None:
+        try:
+            if ctx.scope.mode != "increment":
+                run_file(ctx.con, part_file(table, "scope"))
+            (n_ids,) = execute(ctx.con, count_scope).fetchone() or (0,)
+            ctx.report.refreshed[table] = int(n_ids)
+            run_file(ctx.con, part_file(table, "refresh"), settings(ctx.con))
+        finally:
+            run_file(ctx.con, part_file(table, "cleanup"))
+
+    return run
+
+
+def fill_in_batches(con: duckdb.DuckDBPyConnection, table: str, work: float) -> int:
+    """Fill ``table`` by its ``<table>.batch.sql``, once per range ``[lo, hi)`` of
+    positions that its ``<table>.work.sql`` cuts into about ``work`` work each, between its
+    optional ``.prepare`` and ``.finish`` parts (``.cleanup`` runs even on error).
+    Returns the number of batches. Every batch sees the settings of ``recsys_params``."""
+    values = settings(con)
+    ranges = batches(con, part_file(table, "work"), work)
+    try:
+        if has_part(table, "prepare"):
+            run_file(con, part_file(table, "prepare"))
+        body = part_file(table, "batch")
+        for lo, hi in ranges:
+            run_file(con, body, {**values, "lo": lo, "hi": hi})
+        if has_part(table, "finish"):
+            run_file(con, part_file(table, "finish"))
+    finally:
+        if has_part(table, "cleanup"):
+            run_file(con, part_file(table, "cleanup"))
+    logger.info("%s: %d %s", table, len(ranges), "batch" if len(ranges) == 1 else "batches")
+    return len(ranges)
+
+
+def _batched(table: str, work: float) -> Callable[[Context], None]:
+    def run(ctx: Context) -> None:
+        fill_in_batches(ctx.con, table, work)
+
+    return run
+
+
+#: The build, in the order it runs. A table that a step fills is declared (created
+#: empty) by its layer, which comes before the step.
+PLAN: tuple[Step, ...] = (
+    _layer("00_tables", ["build"]),
+    Step("recsys_params", _write_settings, frozenset(["build"]), ("recsys_params",)),
+    Step(
+        "load",
+        _load,
+        frozenset(["build", "increment"]),
+        RAW_TABLES,
+        when=lambda scope: scope.mode == "increment" or scope.data_dir is not None,
+    ),
+    Step("copy", _copy_previous, frozenset(["build"]), RAW_TABLES, when=_copies),
+    Step("ratings_check", _require_ratings, frozenset(["build"])),
+    Step(
+        "movie_terms",
+        _movie_terms,
+        frozenset(["build"]),
+        ("movie_terms", "movie_tag_terms"),
+        needs="content",
+        predictors=False,
+    ),
+    _layer("10_staging", ["build"], predictors=False),
+    _layer("20_stats", ["build", "train"]),
+    _layer("25_baseline"),
+    _layer("30_similarity", ["build", "train"]),
+    Step("pair_sums", _pair_sums, MODES, ("item_pair_sums", "user_pair_sums"), predictors=False),
+    _layer("40_neighbors", ["build", "train"], predictors=False),
+    Step(
+        "item_neighbors",
+        _ranked_neighbors("item_neighbors", "select count(*) from _recsys_refresh_movies"),
+        MODES,
+        ("item_neighbors",),
+        "item",
+        predictors=False,
+    ),
+    Step(
+        "user_neighbors",
+        _ranked_neighbors("user_neighbors", "select count(*) from _recsys_refresh_users"),
+        MODES,
+        ("user_neighbors",),
+        "user",
+        predictors=False,
+    ),
+    Step(
+        "content_neighbors",
+        _batched("content_neighbors", CONTENT_BATCH_ROWS),
+        frozenset(["build"]),
+        ("content_neighbors",),
+        "content",
+        predictors=False,
+    ),
+    _layer("50_recommend", ["build", "train"]),
+    _layer("60_marts", predictors=False),
+    Step(
+        "recommendations",
+        _batched("recommendations", MART_BATCH_RATINGS),
+        MODES,
+        ("recommendations",),
+        predictors=False,
+    ),
+    _layer("70_evaluation", ["build"]),
+    _layer("75_report", ["build"]),
+    _layer("80_macros", ["build"]),
+)
+
+
+def run(con: duckdb.DuckDBPyConnection, scope: Scope) -> RunReport:
+    """Run the steps of :data:`PLAN` that ``scope`` selects, in order, on ``con`` (in its
+    current schema; the caller owns the transaction). Returns what they did."""
+    report = RunReport()
+    ctx = Context(con, scope, report)
+    for step in PLAN:
+        if not step.applies(scope):
+            continue
+        command = COMMANDS[scope.mode]
+        logger.info("%s: %s ...", command, step.name)
+        start = time.perf_counter()
+        step.run(ctx)
+        report.seconds[step.name] = time.perf_counter() - start
+        logger.info("%s: %s done in %.2f s", command, step.name, report.seconds[step.name])
+    return report
+
+
+def neighbor_scope(
+    kind: str, *, autocommit: bool = False, memory_limit: str | None = None
+) -> Scope:
+    """The part of the ``build`` scope that computes one neighbour table (``kind``: item,
+    user or content) again from the loaded data: the similarity views, the pair sums of
+    its side and its ranking; the other neighbour and pair-sum tables are left as they
+    are. The benchmarks time a neighbour table this way."""
+    table = NEIGHBOR_TABLES[kind]
+    others = {t for k, t in NEIGHBOR_TABLES.items() if k != kind}
+    others |= {t for side, t in PAIR_SUMS.items() if side != kind}
+    return Scope(
+        "build",
+        neighbors=frozenset([kind]),
+        steps=frozenset(("30_similarity", "pair_sums", "40_neighbors", table)),
+        skip=frozenset(KNN_OBJECTS | others | (CONTENT_OBJECTS if kind != "content" else set())),
+        autocommit=autocommit,
+        memory_limit=memory_limit,
+    )
+
+
+def layer_names() -> list[str]:
+    """The layers of the plan, in order (every layer folder of ``sql/`` is one)."""
+    return [step.name for step in PLAN if step.is_layer]
+
+
+def check() -> list[str]:
+    """What is wrong with the plan: a layer folder not in it, a filler step whose table
+    no layer declares, or a table with parts but no step. Empty when it is sound."""
+    problems = []
+    planned = layer_names()
+    for layer in layers():
+        if layer not in planned:
+            problems.append(f"layer {layer} is not in the plan")
+    declared = {obj for step in PLAN if step.is_layer for obj in step.objects()}
+    for step in PLAN:
+        for table in () if step.is_layer else step.fills:
+            if table not in declared:
+                problems.append(f"step {step.name} fills {table}, which no layer declares")
+    return problems
+
+
+def describe() -> list[dict[str, Any]]:
+    """One row per step: name, scopes, neighbour kind needed, objects."""
+    return [
+        {
+            "step": step.name,
+            "modes": sorted(step.modes),
+            "needs": step.needs,
+            "objects": list(step.objects()),
+        }
+        for step in PLAN
+    ]

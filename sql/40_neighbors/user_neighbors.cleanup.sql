@@ -1,0 +1,3 @@
+-- user_neighbors (cleanup): drops the scope of user_neighbors.refresh.sql, whether the
+-- ranking succeeded or not.
+drop table if exists _recsys_refresh_users;
