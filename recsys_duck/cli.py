@@ -18,10 +18,11 @@ import duckdb
 import pandas as pd
 
 from recsys_duck.download import ensure_movielens
-from recsys_duck.errors import RecsysError
+from recsys_duck.errors import InvalidArgumentError, RecsysError
 from recsys_duck.params import BuildParams
 from recsys_duck.publish import publish
 from recsys_duck.recommender import Recommender
+from recsys_duck.storage import write_text_atomically
 
 DEFAULT_DB = Path("data") / "recsys.duckdb"
 DEFAULT_DATA = Path("data") / "ml-latest-small"
@@ -63,14 +64,15 @@ def _open(ctx: click.Context, *, read_only: bool = True) -> Recommender:
 
 
 class _Group(click.Group):
-    """Turns every expected error into one line on stderr and exit status 1."""
+    """Turns the project's errors and DuckDB's into one line on stderr and exit status 1
+    (``--debug`` shows the traceback instead); anything else is a bug and keeps its
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (RecsysError, duckdb.Error, ValueError, OSError) as exc:
-            debug = "--debug" in sys.argv
-            if debug:
+        except (RecsysError, duckdb.Error) as exc:
+            if ctx.params.get("debug"):
                 raise
             message = (
                 " ".join(str(exc).split("\n")[:1]) if isinstance(exc, duckdb.Error) else str(exc)
@@ -101,6 +103,21 @@ def cli(ctx: click.Context, db: Path, quiet: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
     ctx.obj = _Settings(db=db, debug=debug)
+
+
+def _deprecated_k(new_flag: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A callback for an old ``--k`` that now has a name of its own: warns, passes it on."""
+
+    def warn(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            click.echo(
+                f"Warning: --k of {ctx.info_name} is deprecated; use {new_flag} "
+                "(--k is the neighbours stored by build).",
+                err=True,
+            )
+        return value
+
+    return warn
 
 
 def _params_options(fn: F) -> F:
@@ -268,26 +285,41 @@ def similar(ctx: click.Context, movie: str, n: int, method: str, fmt: str | None
     "(e.g. knn_baseline_item_pearson_baseline: every unrated movie ranked by its prediction).",
 )
 @click.option(
-    "--k",
+    "--neighbors-used",
     type=int,
     default=None,
     help="Neighbourhood of user/item/content: similar users (user, default 5) or "
-    "neighbours per rated movie (item/content, default 10).",
+    "neighbours per rated movie (item/content, default 10); at most build's --k.",
+)
+@click.option(
+    "--k",
+    "old_k",
+    type=int,
+    default=None,
+    hidden=True,
+    callback=_deprecated_k("--neighbors-used"),
 )
 @_output_options
 @click.pass_context
 def recommend(
-    ctx: click.Context, user_id: int, n: int, method: str, k: int | None, fmt: str | None
+    ctx: click.Context,
+    user_id: int,
+    n: int,
+    method: str,
+    neighbors_used: int | None,
+    old_k: int | None,
+    fmt: str | None,
 ) -> None:
     """Top-N unrated movies for USER_ID.
 
     \b
     Example:
-        recsys-duck recommend 1 --method item -n 5
+        recsys-duck recommend 1 --method item -n 5 --neighbors-used 20
         recsys-duck recommend 1 --method knn_baseline_item_pearson_baseline
     """
+    used = neighbors_used if neighbors_used is not None else old_k
     with _open(ctx) as rec:
-        _emit(rec.recommend(user_id, n=n, method=method, k=k), fmt)
+        _emit(rec.recommend(user_id, n=n, method=method, k=used), fmt)
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -320,7 +352,13 @@ def _names(value: str | None) -> list[str] | None:
     "item-based models on ml-latest-small).",
 )
 @click.option(
-    "--k", "k", type=int, default=10, show_default=True, help="Cutoff of the ranking metrics."
+    "--cutoff",
+    type=int,
+    default=None,
+    help="Cutoff k of the ranking metrics shown (precision@k, ...)  [default: 10]",
+)
+@click.option(
+    "--k", "old_k", type=int, default=None, hidden=True, callback=_deprecated_k("--cutoff")
 )
 @click.option(
     "--test-fraction",
@@ -344,7 +382,8 @@ def evaluate(
     models: str | None,
     folds: int | None,
     rank_models: str | None,
-    k: int,
+    cutoff: int | None,
+    old_k: int | None,
     test_fraction: float | None,
     seed: int | None,
     results_csv: Path | None,
@@ -352,12 +391,12 @@ def evaluate(
 ) -> None:
     """Split the ratings, retrain each model on the train part, and print a model x metric
     table (RMSE, MAE, coverage, precision, recall, NDCG, MAP, hit rate, MRR, catalogue
-    coverage, novelty at --k; mean ± std over folds). Results are stored in the eval_*
-    tables (query eval_summary) and written to a CSV.
+    coverage, novelty at --cutoff; mean ± std over folds). Results are stored in the
+    eval_* tables (query eval_summary) and written to a CSV.
 
     \b
     Example:
-        recsys-duck evaluate --split temporal --k 10
+        recsys-duck evaluate --split temporal --cutoff 10
         recsys-duck evaluate --split kfold --folds 5 \\
             --models baseline_only,knn_basic_user_cosine,knn_baseline_item_pearson_baseline
     """
@@ -372,8 +411,9 @@ def evaluate(
         )
     db = Path(ctx.obj.db)
     target = results_csv or db.with_name(f"{db.name}.{split}.evaluation.csv")
-    result.summary.to_csv(target, index=False)
+    write_text_atomically(target, result.summary.to_csv(index=False))
     logging.getLogger(__name__).info("wrote every metric of the %s split to %s", split, target)
+    k = cutoff if cutoff is not None else old_k if old_k is not None else 10
     _emit(result.table(k) if fmt is None else result.at(k), fmt)
 
 
@@ -492,7 +532,9 @@ def _user_ids(value: str | None) -> list[int] | None:
     if names is None:
         return None
     if not names or not all(name.isdigit() for name in names):
-        raise ValueError(f"--users takes comma-separated user ids, e.g. 1,2,3; got {value!r}")
+        raise InvalidArgumentError(
+            f"--users takes comma-separated user ids, e.g. 1,2,3; got {value!r}"
+        )
     return [int(name) for name in names]
 
 

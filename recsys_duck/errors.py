@@ -7,6 +7,10 @@ class RecsysError(Exception):
     """Base class of every error recsys-duck raises on purpose."""
 
 
+class InvalidArgumentError(RecsysError, ValueError):
+    """An argument or setting is out of range or unknown (also a ``ValueError``)."""
+
+
 class DataError(RecsysError):
     """An input file is missing, unreadable or breaks a rule of the MovieLens format.
 

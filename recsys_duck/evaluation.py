@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from recsys_duck import pipeline
-from recsys_duck.errors import RecsysError
+from recsys_duck.errors import InvalidArgumentError, RecsysError
 from recsys_duck.params import FOUNDATION_METHODS, METHOD_NAMES, SPLITS, read_params
 from recsys_duck.sql import (
     execute,
@@ -33,6 +33,7 @@ from recsys_duck.sql import (
     run_file,
     step_file,
 )
+from recsys_duck.storage import all_or_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,53 @@ def _mean_std(mean: float, std: float) -> str:
     return f"{mean:.4f}" if pd.isna(std) else f"{mean:.4f} ± {std:.4f}"
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Evaluation settings that, when given, replace the stored ones (``recsys_params``)
+    for this and later evaluations."""
+
+    test_fraction: float | None = None
+    seed: int | None = None
+    relevance_threshold: float | None = None
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    split: str,
+    models: Sequence[str] | None,
+    *,
+    folds: int | None,
+    rank_models: Sequence[str],
+    settings: Settings,
+    autocommit: bool,
+    memory_limit: str | None,
+) -> None:
+    """Evaluate on a writer's connection (:func:`recsys_duck.storage.writer`), all or
+    nothing: store the new settings, :func:`run`, then drop the training copy (after
+    the transaction, which DuckDB 1.5 cannot commit with it dropped)."""
+    if settings.test_fraction is not None and not 0 < settings.test_fraction < 1:
+        raise InvalidArgumentError(
+            f"test_fraction must be between 0 and 1, got {settings.test_fraction}"
+        )
+    with all_or_nothing(con, autocommit):
+        execute(
+            con,
+            "update recsys_params set test_fraction = coalesce(?, test_fraction), "
+            "seed = coalesce(?, seed), relevance_threshold = coalesce(?, relevance_threshold)",
+            [settings.test_fraction, settings.seed, settings.relevance_threshold],
+        )
+        run(
+            con,
+            split,
+            default_models(con) if models is None else models,
+            folds=folds,
+            rank_models=rank_models,
+            autocommit=autocommit,
+            memory_limit=memory_limit,
+        )
+    cleanup(con)
+
+
 def known_models(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every model name ``run`` accepts: the foundation methods and the knn_models rows."""
     rows = execute(con, "select model from knn_models order by model").fetchall()
@@ -105,16 +153,16 @@ def run(
     k-NN predictor costs far more than predicting the held-out pairs).
     """
     if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; use one of {list(SPLITS)}")
+        raise InvalidArgumentError(f"unknown split {split!r}; use one of {list(SPLITS)}")
     known = known_models(con)
     unknown = [m for m in [*models, *rank_models] if m not in known]
     if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; use some of {known}")
+        raise InvalidArgumentError(f"unknown model(s) {unknown}; use some of {known}")
     if not models:
-        raise ValueError("no model to evaluate")
+        raise InvalidArgumentError("no model to evaluate")
     unbuilt = [m for m in models if m in FOUNDATION_METHODS and m not in _built_methods(con)]
     if unbuilt:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"the neighbours of {unbuilt} were not built; leave them out, or rebuild with "
             "recsys-duck build --neighbors item,user,content"
         )
@@ -123,9 +171,11 @@ def run(
     ranked_knn = [m for m in rank_models if m not in FOUNDATION_METHODS]
     if folds is not None:
         if split != "kfold":
-            raise ValueError("folds applies to the kfold split only")
+            raise InvalidArgumentError("folds applies to the kfold split only")
         if folds < 2:
-            raise ValueError(f"k-fold cross-validation needs at least 2 folds, got {folds}")
+            raise InvalidArgumentError(
+                f"k-fold cross-validation needs at least 2 folds, got {folds}"
+            )
         execute(con, "update recsys_params set n_folds = ?", [folds])
     n_folds = 1
     if split == "kfold":

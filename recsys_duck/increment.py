@@ -2,7 +2,7 @@
 
 The new ratings are checked like a MovieLens ratings.csv (and must rate pairs not rated
 yet), then the plan runs in its ``increment`` scope (:mod:`recsys_duck.pipeline`), in
-the caller's transaction:
+one transaction:
 
 1. ``load``: the new ratings are inserted;
 2. ``25_baseline``: the baseline biases, an alternating least squares fit over all
@@ -36,7 +36,7 @@ import duckdb
 
 from recsys_duck import pipeline
 from recsys_duck.params import read_params
-from recsys_duck.sql import run_file, step_file
+from recsys_duck.sql import run_file, step_file, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +56,13 @@ class IncrementReport:
 
 
 def add_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> IncrementReport:
-    """Add the ratings of ``path`` and bring every stored table up to date (runs in the
-    caller's transaction, which makes it all or nothing)."""
+    """Add the ratings of ``path`` and bring every stored table up to date, in one
+    transaction (all or nothing)."""
     neighbors = frozenset(read_params(con).neighbors)
     scope = pipeline.Scope("increment", neighbors=neighbors, new_ratings=Path(path))
     try:
-        run = pipeline.run(con, scope)
+        with transaction(con):
+            run = pipeline.run(con, scope)
     finally:
         run_file(con, step_file("add_ratings/cleanup"))
     report = IncrementReport(

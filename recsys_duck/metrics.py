@@ -44,6 +44,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from recsys_duck.errors import InvalidArgumentError
 from recsys_duck.sql import apply_layers, execute, quote_identifier
 
 _SPLIT = "python"
@@ -74,20 +75,22 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> N
 
 def _check_k(k: int) -> None:
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+        raise InvalidArgumentError(f"k must be at least 1, got {k}")
 
 
 def _rating_metric(actual: Sequence[float], predicted: Sequence[float], column: str) -> float:
     a = np.asarray(actual, dtype="float64")
     p = np.asarray(predicted, dtype="float64")
     if a.shape != p.shape or a.ndim != 1:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"actual and predicted must be 1-d and of equal length: {a.shape} vs {p.shape}"
         )
     if len(a) == 0:
-        raise ValueError("no ratings given: rmse and mae are undefined for an empty input")
+        raise InvalidArgumentError(
+            "no ratings given: rmse and mae are undefined for an empty input"
+        )
     if not (np.isfinite(a).all() and np.isfinite(p).all()):
-        raise ValueError("actual and predicted must be finite numbers")
+        raise InvalidArgumentError("actual and predicted must be finite numbers")
     rows = pd.DataFrame(
         {
             "split": _SPLIT,
@@ -125,7 +128,7 @@ def _recommendation_rows(
     movie_ids: list[int] = []
     for user_id, (user, items) in enumerate(recommendations.items()):
         if len(set(items)) != len(items):
-            raise ValueError(f"the recommended list of user {user!r} holds an item twice")
+            raise InvalidArgumentError(f"the recommended list of user {user!r} holds an item twice")
         user_ids += [user_id] * len(items)
         ranks += range(1, len(items) + 1)
         movie_ids += [item_ids[item] for item in items]
@@ -154,9 +157,9 @@ def _ranking_metric(
 ) -> float:
     _check_k(k)
     if len(relevant) == 0:
-        raise ValueError("no relevant items: the ranking metrics are undefined")
+        raise InvalidArgumentError("no relevant items: the ranking metrics are undefined")
     if len(set(recommended)) != len(recommended):
-        raise ValueError("the recommended list holds an item twice")
+        raise InvalidArgumentError("the recommended list holds an item twice")
     if len(recommended) == 0:
         # With no recommendation there is no method row to score: every metric is 0.
         return 0.0
@@ -251,10 +254,10 @@ def catalog_coverage(
     _check_k(k)
     items = set(catalog)
     if not items:
-        raise ValueError("the catalog is empty: coverage is undefined")
+        raise InvalidArgumentError("the catalog is empty: coverage is undefined")
     outside = {item for items_of in recommendations.values() for item in items_of} - items
     if outside:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{len(outside)} recommended item(s) are not in the catalog, e.g. "
             f"{next(iter(outside))!r}"
         )
@@ -297,15 +300,15 @@ def novelty(
     """
     _check_k(k)
     if n_users < 1:
-        raise ValueError(f"n_users must be at least 1, got {n_users}")
+        raise InvalidArgumentError(f"n_users must be at least 1, got {n_users}")
     bad = {item: n for item, n in item_counts.items() if not 0 <= n <= n_users}
     if bad:
         item, n = next(iter(bad.items()))
-        raise ValueError(
+        raise InvalidArgumentError(
             f"item counts must be between 0 and n_users={n_users}: item {item!r} has {n}"
         )
     if not any(recommendations.values()):
-        raise ValueError("no recommended item: novelty is undefined")
+        raise InvalidArgumentError("no recommended item: novelty is undefined")
     ids = _ids(item_counts, [i for items in recommendations.values() for i in items])
     train_items = pd.DataFrame(
         {

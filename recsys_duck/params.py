@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 import duckdb
 import pandas as pd
 
+from recsys_duck.errors import InvalidArgumentError
 from recsys_duck.sql import execute, settings
 
 #: The neighbour tables a build can compute (``BuildParams.neighbors``).
@@ -74,29 +75,35 @@ class BuildParams:
         """Raise ``ValueError`` naming the first setting out of range."""
         unknown = sorted(set(self.neighbors) - set(NEIGHBOR_KINDS))
         if unknown:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"unknown neighbour kind(s) {unknown}; use some of {', '.join(NEIGHBOR_KINDS)}"
             )
         for name in ("k", "n_similar_users", "n_item_neighbors", "n_recommendations"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise InvalidArgumentError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.n_similar_users > self.k or self.n_item_neighbors > self.k:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"n_similar_users ({self.n_similar_users}) and n_item_neighbors "
                 f"({self.n_item_neighbors}) cannot exceed the k={self.k} neighbours stored"
             )
         if not 0 < self.test_fraction < 1:
-            raise ValueError(f"test_fraction must be between 0 and 1, got {self.test_fraction}")
+            raise InvalidArgumentError(
+                f"test_fraction must be between 0 and 1, got {self.test_fraction}"
+            )
         if self.tag_max_features < 1:
-            raise ValueError(f"tag_max_features must be at least 1, got {self.tag_max_features}")
+            raise InvalidArgumentError(
+                f"tag_max_features must be at least 1, got {self.tag_max_features}"
+            )
         if self.n_folds < 2:
-            raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
+            raise InvalidArgumentError(f"n_folds must be at least 2, got {self.n_folds}")
         if self.baseline_epochs < 0:
-            raise ValueError(f"baseline_epochs must be at least 0, got {self.baseline_epochs}")
+            raise InvalidArgumentError(
+                f"baseline_epochs must be at least 0, got {self.baseline_epochs}"
+            )
         if self.baseline_reg_items < 0 or self.baseline_reg_users < 0:
-            raise ValueError("the baseline regularisations cannot be negative")
+            raise InvalidArgumentError("the baseline regularisations cannot be negative")
         if not self.rating_min < self.rating_max:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"rating_min ({self.rating_min}) must be below rating_max ({self.rating_max})"
             )
 

@@ -49,6 +49,7 @@ from recsys_duck.sql import (
     settings,
     step_file,
 )
+from recsys_duck.storage import all_or_nothing, string_literal
 
 logger = logging.getLogger(__name__)
 
@@ -367,6 +368,49 @@ def run(con: duckdb.DuckDBPyConnection, scope: Scope) -> RunReport:
         report.seconds[step.name] = time.perf_counter() - start
         logger.info("%s: %s done in %.2f s", command, step.name, report.seconds[step.name])
     return report
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    params: BuildParams,
+    *,
+    data_dir: Path | None,
+    previous: str | None,
+    autocommit: bool,
+    memory_limit: str | None,
+) -> RunReport:
+    """Run the ``build`` scope on a writer's connection (:func:`recsys_duck.storage.writer`),
+    all or nothing: loading ``data_dir``, or else copying the raw tables of the database
+    file ``previous`` (attached read-only meanwhile) when it has them."""
+    if previous is not None:
+        # ATTACH takes no bound parameters; the path is quoted as a string literal.
+        execute(con, f"attach {string_literal(previous)} as previous (read_only)")
+    try:
+        scope = Scope(
+            "build",
+            neighbors=frozenset(params.neighbors),
+            autocommit=autocommit,
+            memory_limit=memory_limit,
+            data_dir=data_dir,
+            copy_previous=previous is not None and _has_raw_tables(con, "previous"),
+            params=params,
+        )
+        with all_or_nothing(con, autocommit):
+            return run(con, scope)
+    finally:
+        if previous is not None:
+            execute(con, "detach database if exists previous")
+
+
+def _has_raw_tables(con: duckdb.DuckDBPyConnection, database: str) -> bool:
+    """Whether ``database`` holds every raw table (a never-built file holds none)."""
+    (found,) = execute(
+        con,
+        "select count(*) from duckdb_tables() "
+        "where database_name = ? and schema_name = 'main' and list_contains(?, table_name)",
+        [database, list(RAW_TABLES)],
+    ).fetchone() or (0,)
+    return bool(found == len(RAW_TABLES))
 
 
 def neighbor_scope(

@@ -57,7 +57,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import duckdb
 
-from recsys_duck.errors import NotBuiltError, RecsysError
+from recsys_duck.errors import InvalidArgumentError, NotBuiltError, RecsysError
 from recsys_duck.sql import execute, quote_identifier, sql_dir, step_file, transaction
 from recsys_duck.storage import string_literal
 
@@ -118,7 +118,7 @@ def publish(
     """
     _check_schema(schema)
     if grant_readonly is not None and not grant_readonly.strip():
-        raise ValueError("the read-only role name is empty")
+        raise InvalidArgumentError("the read-only role name is empty")
     options = libpq_options(postgres_url)
     safe_url = redact_url(postgres_url)
     path = Path(db_path)
@@ -168,7 +168,7 @@ def libpq_options(url: str) -> dict[str, str]:
     password, dbname, and any ``?key=value`` options), percent-decoded."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"not a PostgreSQL URL: {redact_url(url)!r}; use the libpq form "
             "postgresql://user@host:5432/dbname (password from PGPASSWORD or ~/.pgpass, "
             "or user:password@ in the URL)"
@@ -177,7 +177,7 @@ def libpq_options(url: str) -> dict[str, str]:
     try:
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"bad port in {redact_url(url)!r}: {exc}") from None
+        raise InvalidArgumentError(f"bad port in {redact_url(url)!r}: {exc}") from None
     if parts.hostname:
         options["host"] = parts.hostname
     if port is not None:
@@ -191,7 +191,7 @@ def libpq_options(url: str) -> dict[str, str]:
         options["dbname"] = dbname
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if not _LIBPQ_KEYWORD.match(key):
-            raise ValueError(f"bad connection option {key!r} in {redact_url(url)!r}")
+            raise InvalidArgumentError(f"bad connection option {key!r} in {redact_url(url)!r}")
         options[key] = value
     return options
 
@@ -263,7 +263,9 @@ def _attach(con: duckdb.DuckDBPyConnection, options: dict[str, str], safe_url: s
     except duckdb.Error as exc:
         message = _pg_message(exc, options)
         if "Unknown parameter" in message:
-            raise ValueError(f"unsupported connection option in {safe_url}: {message}") from None
+            raise InvalidArgumentError(
+                f"unsupported connection option in {safe_url}: {message}"
+            ) from None
         raise PublishError(f"cannot connect to PostgreSQL at {safe_url}: {message}") from None
 
 
@@ -276,11 +278,11 @@ def _redact_value(key: str, value: str) -> str:
 
 def _check_schema(schema: str) -> None:
     if not schema or len(schema.encode()) > _MAX_SCHEMA_BYTES:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"the schema name must be 1 to {_MAX_SCHEMA_BYTES} bytes long, got {schema!r}"
         )
     if schema in _RESERVED_SCHEMAS or schema.startswith("pg_"):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"cannot publish into schema {schema!r}: each publish replaces the whole schema; "
             "pick a schema of its own, e.g. --schema recsys"
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -22,14 +22,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from recsys_duck import evaluation, increment, pipeline, report, storage
-from recsys_duck.errors import NotBuiltError, NotFoundError, RecsysError
+from recsys_duck import evaluation, increment, pipeline, predictors, report, storage
+from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError, RecsysError
 from recsys_duck.params import METHOD_NAMES, BuildParams, Method, Split
 from recsys_duck.sql import (
     audit_files,
     execute,
     split_statements,
-    transaction,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,9 +41,6 @@ _RECOMMEND_SQL: dict[str, str] = {
     "popularity": "select * from recommend_popular($user_id, n := $n)",
 }
 
-# The raw tables a rebuild without new data carries over (sql/steps/build/copy_raw_tables.sql).
-_RAW_TABLES = ("movies", "ratings", "tags", "links")
-
 # Messages raised by the lookup macros (sql/80_macros/lookups.sql) that mean "not found".
 _NOT_FOUND_PREFIXES = ("unknown user_id", "no movie titled", "the title ")
 
@@ -56,18 +52,12 @@ BuildReport = pipeline.RunReport
 class Recommender:
     """A MovieLens recommender stored in one DuckDB database (a file, or ``:memory:``).
 
-    ``memory_limit`` (e.g. ``"8GB"``) and ``threads`` are passed to DuckDB; past the
-    memory limit DuckDB spills to ``temp_directory``.
-
-    A database file is never written in place, so that other processes can read it
-    while it is rebuilt: ``build`` and ``evaluate`` write a temporary copy beside it and
-    atomically replace the file (see :mod:`recsys_duck.storage`), and ``self.con`` is a
-    read-only connection to the current file, reopened after each replacement. Write
-    your own tables into a database of your own and ``ATTACH`` this one read-only.
-
-    With ``read_only=True`` (as the command line opens it for queries) the connection is
-    also hardened: no file or network access, no extension installs or loads, and the
-    configuration locked. ``:memory:`` databases are read and written in place.
+    ``memory_limit`` (e.g. ``"8GB"``, past it DuckDB spills to ``temp_directory``) and
+    ``threads`` are passed to DuckDB. ``self.con`` reads the file; ``build`` and
+    ``evaluate`` write a new file that atomically replaces it, so other processes can
+    read while it is rebuilt (:mod:`recsys_duck.storage`). With ``read_only=True`` (as
+    the command line opens it for queries) the connection is hardened: no file or
+    network access, no extension loads, the configuration locked.
     """
 
     def __init__(
@@ -81,22 +71,11 @@ class Recommender:
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
-        self._config: dict[str, Any] = {}
-        if memory_limit is not None:
-            self._config["memory_limit"] = memory_limit
-        if threads is not None:
-            self._config["threads"] = threads
-        if temp_directory is not None:
-            self._config["temp_directory"] = str(temp_directory)
-        if not self.in_memory and not Path(self.path).exists():
-            if read_only:
-                raise NotBuiltError(
-                    f"no database at {self.path}; build it first: "
-                    f"recsys-duck build --db {self.path}"
-                )
-            # An empty database, created atomically like every other write.
-            with storage.write_through(self.path, purpose="create", copy=False):
-                pass
+        temp = None if temp_directory is None else str(temp_directory)
+        options = {"memory_limit": memory_limit, "threads": threads, "temp_directory": temp}
+        self._config: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+        if not self.in_memory:
+            storage.ensure_database(self.path, read_only=read_only)
         self.con = self._connect()
 
     @property
@@ -136,124 +115,56 @@ class Recommender:
         data_dir: str | os.PathLike[str] | None = None,
         params: BuildParams | None = None,
     ) -> BuildReport:
-        """Load MovieLens from ``data_dir`` (if given) and (re)build every SQL object.
-
-        The build is all or nothing: if any step fails, the database is left exactly as
-        it was (see :meth:`_atomic`). Without ``data_dir`` the ratings already in the
-        database are rebuilt upon.
-
-        A database file is rebuilt into a new temporary file that then atomically
-        replaces it (readers of the old file keep their snapshot). Only the raw tables
-        (movies, ratings, tags, links) are carried over, so evaluation results, which
-        describe the old models, are dropped: run ``evaluate`` again.
-        """
+        """Load MovieLens from ``data_dir`` (if given) and (re)build every SQL object by
+        the plan's ``build`` scope (:mod:`recsys_duck.pipeline`), all or nothing. Without
+        ``data_dir`` the raw tables already in the database are rebuilt upon; evaluation
+        results, which describe the old models, are dropped."""
         params = params or BuildParams()
         params.check()
-        with self._writing("build", fresh=True) as con:
-            report = self._build(con, data_dir, params)
+        # A file is rebuilt into a new file: its raw tables are copied from the old one.
+        previous = self.path if data_dir is None and not self.in_memory else None
+        with self._writer("build") as (con, autocommit):
+            report = pipeline.build(
+                con,
+                params,
+                data_dir=None if data_dir is None else Path(data_dir),
+                previous=previous,
+                autocommit=autocommit,
+                memory_limit=self._config.get("memory_limit"),
+            )
         logger.info("build finished in %.1f s", report.total_seconds)
         return report
 
-    def _build(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        data_dir: str | os.PathLike[str] | None,
-        params: BuildParams,
-    ) -> pipeline.RunReport:
-        """Run the plan's ``build`` scope on ``con``, all or nothing (:meth:`_atomic`)."""
-        carry_over = data_dir is None and not self.in_memory
-        if carry_over:
-            # ATTACH takes no bound parameters; the path is quoted as a string literal.
-            execute(con, f"attach {storage.string_literal(self.path)} as previous (read_only)")
-        scope = pipeline.Scope(
-            "build",
-            neighbors=frozenset(params.neighbors),
-            autocommit=not self.in_memory,
-            memory_limit=self._config.get("memory_limit"),
-            data_dir=None if data_dir is None else Path(data_dir),
-            copy_previous=carry_over and _has_raw_tables(con, "previous"),
-            params=params,
-        )
-        try:
-            with self._atomic(con):
-                return pipeline.run(con, scope)
-        finally:
-            if carry_over:
-                execute(con, "detach database if exists previous")
+    def add_ratings(self, path: str | os.PathLike[str]) -> increment.IncrementReport:
+        """Add the new ratings of a CSV file (ratings.csv's columns) to a built database
+        and bring every stored table up to date without a rebuild (the plan's
+        ``increment`` scope, :mod:`recsys_duck.increment`): the result equals a full
+        rebuild. A bad file raises :class:`DataError` naming the line and column. All or
+        nothing, in place: no other process may have the file open meanwhile."""
+        self._require_built()
+        with self._writer("add-ratings") as (con, _):
+            return increment.add_ratings(con, path)
 
     @contextmanager
-    def _writing(self, purpose: str, *, fresh: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection for ``build`` (``purpose``) or ``evaluate``.
-
-        ``:memory:`` is written in place. A file is written through a temporary file
-        (empty if ``fresh``, else a copy of the file) that atomically replaces it when
-        the block ends without error; ``self.con`` is closed meanwhile and then reopened
-        on the new file. On error the temporary file is removed and the file is left as
-        it was. Refused while another connection of this process has the file open, as
-        that connection would pin DuckDB's instance of the old file.
-        """
+    def _writer(self, purpose: storage.Purpose) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
+        """A read-write connection for ``purpose`` and whether its statements commit as
+        they go (see :func:`recsys_duck.storage.writer`). ``:memory:`` is written in
+        place; a file by :func:`recsys_duck.storage.writer`, with ``self.con`` closed
+        meanwhile and then reopened on the new file."""
         if self.read_only:
             raise RecsysError(
                 f"{self.path} was opened read-only; open it with "
                 f"Recommender({self.path!r}) to {purpose} it"
             )
         if self.in_memory:
-            yield self.con
+            yield self.con, False
             return
         self.con.close()
         try:
-            storage.check_not_open(self.path)
-            with storage.write_through(
-                self.path, purpose=purpose, copy=not fresh, config=self._config
-            ) as con:
-                yield con
+            with storage.writer(self.path, purpose, config=self._config) as writing:
+                yield writing
         finally:
             self.con = self._connect()
-
-    def add_ratings(self, path: str | os.PathLike[str]) -> increment.IncrementReport:
-        """Add the new ratings of a CSV file (MovieLens' ratings.csv columns) to a built
-        database and bring every stored table up to date, without a rebuild.
-
-        The pair sums get what the new ratings add, and only the neighbour rows of the
-        movies and users whose similarities change are ranked again (see
-        :mod:`recsys_duck.increment`); the result equals a full rebuild exactly. A bad
-        file raises :class:`DataError` naming the line and column, and a (user, movie)
-        pair already rated is refused. All or nothing: a file is changed in place in one
-        transaction (a copy would cost time in proportion to the whole database), so no
-        other process may have it open meanwhile.
-        """
-        self._require_built()
-        if self.read_only:
-            raise RecsysError(
-                f"{self.path} was opened read-only; open it with "
-                f"Recommender({self.path!r}) to add ratings"
-            )
-        if self.in_memory:
-            with transaction(self.con):
-                return increment.add_ratings(self.con, path)
-        self.con.close()
-        try:
-            storage.check_not_open(self.path)
-            with storage.write_in_place(self.path, config=self._config) as con:
-                return increment.add_ratings(con, path)
-        finally:
-            self.con = self._connect()
-
-    @contextmanager
-    def _atomic(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-        """Make the block all-or-nothing on a connection from :meth:`_writing`.
-
-        A file is written through a temporary file that replaces it only when the block
-        succeeds, so its statements commit as they go: DuckDB scans a table created in
-        a still open transaction from that transaction's local storage, which made the
-        batched pair sums 3.5x slower (1M ratings: 17 s instead of 4.7 s). ``:memory:``
-        is written in place, so there the block is one transaction.
-        """
-        if self.in_memory:
-            with transaction(con):
-                yield
-        else:
-            yield
 
     # -- queries -----------------------------------------------------------------------
 
@@ -311,23 +222,9 @@ class Recommender:
             if k is None:
                 k = 5 if method == "user" else 10
             return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n, "k": k})
-        self._require_model(method, list(_RECOMMEND_SQL))
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
-        known = execute(
-            self.con, "select count(*) from user_stats where user_id = ?", [user_id]
-        ).fetchone()
-        if not known or known[0] == 0:
-            raise NotFoundError(f"no user with user_id {user_id} has ratings")
-        with self._requests(
-            "select user_id, movie_id from knn_candidates where user_id = ?", [user_id]
-        ):
-            return self._query(
-                "select r.rank, r.movie_id, m.title, m.genres, r.predicted_rating as score "
-                "from knn_recommendations as r inner join movies as m using (movie_id) "
-                "where r.model = ? and r.user_id = ? and r.rank <= ? order by r.rank",
-                [method, user_id, n],
-            )
+        self._require_built()
+        predictors.require_model(self.con, method, list(_RECOMMEND_SQL))
+        return self._translated(lambda: predictors.recommend(self.con, user_id, n, method))
 
     def predict(
         self,
@@ -341,48 +238,22 @@ class Recommender:
         unclipped_rating, actual_k (positive-similarity neighbours used) and
         was_impossible (the model fell back to the global mean).
         """
-        self._require_model(model)
-        frame = pd.DataFrame(pairs, columns=["user_id", "movie_id"])
-        self.con.register("recsys_duck_pairs", frame)
-        try:
-            with self._requests(
-                "select distinct cast(user_id as integer) as user_id, "
-                "cast(movie_id as integer) as movie_id from recsys_duck_pairs",
-                [],
-            ):
-                return self._query(
-                    "select * from knn_predictions where model = ? order by user_id, movie_id",
-                    [model],
-                )
-        finally:
-            self.con.unregister("recsys_duck_pairs")
+        self._require_built()
+        predictors.require_model(self.con, model)
+        return self._translated(lambda: predictors.predict(self.con, pairs, model))
 
     def models(self) -> pd.DataFrame:
         """The ``knn_models`` table: every rating predictor's algorithm and settings."""
         return self._query("select * from knn_models order by model")
-
-    def _require_model(self, model: str, others: Sequence[str] = ()) -> None:
-        self._require_built()
-        rows = execute(self.con, "select model from knn_models order by model").fetchall()
-        names = [row[0] for row in rows]
-        if model not in names:
-            raise ValueError(f"unknown model {model!r}; use one of {[*others, *names]}")
-
-    @contextmanager
-    def _requests(self, query: str, params: Sequence[Any]) -> Iterator[None]:
-        """Shadow the (empty) knn_requests table with a temporary one for one query."""
-        execute(self.con, f"create or replace temp table knn_requests as {query}", params)
-        try:
-            yield
-        finally:
-            execute(self.con, "drop table if exists temp.knn_requests")
 
     def recommendations(self, method: Method | None = None) -> pd.DataFrame:
         """The materialised ``recommendations`` table (every user, every method, top-N)."""
         if method is None:
             return self._query("select * from recommendations order by method, user_id, rank")
         if method not in METHOD_NAMES:
-            raise ValueError(f"unknown method {method!r}; use one of {sorted(METHOD_NAMES)}")
+            raise InvalidArgumentError(
+                f"unknown method {method!r}; use one of {sorted(METHOD_NAMES)}"
+            )
         return self._query(
             "select * from recommendations where method = ? order by user_id, rank",
             [METHOD_NAMES[method]],
@@ -399,43 +270,30 @@ class Recommender:
         seed: int | None = None,
         relevance_threshold: float | None = None,
     ) -> evaluation.EvaluationResult:
-        """Split the ratings, retrain every model on the train part, and score it.
+        """Split the ratings, retrain every model on the train part, and score it, all or
+        nothing (:func:`recsys_duck.evaluation.evaluate`).
 
-        ``split``: 'holdout' (a seeded random 20% of each user's ratings), 'temporal'
-        (each user's latest 20%), 'leave_last_out' (each user's latest rating) or
-        'kfold' (``folds`` seeded folds over all ratings, default 5; metrics are the mean
-        and standard deviation over the folds). ``models``: names from
-        ``evaluation.known_models`` (default ``evaluation.DEFAULT_MODELS`` less the methods
-        whose neighbours the build left out); the k-NN
-        models of ``knn_models`` are ranked too when also in ``rank_models``. The run is
-        all or nothing (:meth:`_atomic`); results are stored in ``eval_predictions`` /
-        ``eval_recommendations`` and read from the ``eval_rating_metrics``,
-        ``eval_ranking_metrics`` and ``eval_summary`` views. ``test_fraction``, ``seed``
-        and ``relevance_threshold``, when given, replace the stored settings
-        (``recsys_params``) for this and later evaluations.
+        ``split``: 'holdout' (a seeded 20% of each user's ratings), 'temporal' (each
+        user's latest 20%), 'leave_last_out' or 'kfold' (``folds`` seeded folds, default
+        5; mean and standard deviation over folds). ``models``: names from
+        ``evaluation.known_models`` (default: ``evaluation.DEFAULT_MODELS`` the build
+        allows); k-NN models in ``rank_models`` are ranked too. ``test_fraction``,
+        ``seed`` and ``relevance_threshold``, when given, replace the stored settings.
+        Results: the ``eval_*`` tables and views.
         """
         self._require_built()
-        if test_fraction is not None and not 0 < test_fraction < 1:
-            raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
-        with self._writing("evaluate", fresh=False) as con:
-            with self._atomic(con):
-                execute(
-                    con,
-                    "update recsys_params set test_fraction = coalesce(?, test_fraction), "
-                    "seed = coalesce(?, seed), "
-                    "relevance_threshold = coalesce(?, relevance_threshold)",
-                    [test_fraction, seed, relevance_threshold],
-                )
-                evaluation.run(
-                    con,
-                    split,
-                    evaluation.default_models(con) if models is None else models,
-                    folds=folds,
-                    rank_models=rank_models,
-                    autocommit=not self.in_memory,
-                    memory_limit=self._config.get("memory_limit"),
-                )
-            evaluation.cleanup(con)
+        settings = evaluation.Settings(test_fraction, seed, relevance_threshold)
+        with self._writer("evaluate") as (con, autocommit):
+            evaluation.evaluate(
+                con,
+                split,
+                models,
+                folds=folds,
+                rank_models=rank_models,
+                settings=settings,
+                autocommit=autocommit,
+                memory_limit=self._config.get("memory_limit"),
+            )
         return evaluation.results(self.con, split)
 
     def report(
@@ -444,13 +302,9 @@ class Recommender:
         users: Sequence[int] | None = None,
         seed: int | None = None,
     ) -> report.ReportSummary:
-        """Write one self-contained HTML report of the database to ``path``.
-
-        Dataset statistics, similarity distributions, every stored evaluation and the
-        recommendations of three example users (``users``, or drawn with ``seed``,
-        default ``recsys_params.seed``); every number is read from the views of
-        ``sql/75_report`` and the build's own views. Only reads the database.
-        """
+        """Write one self-contained HTML report of the database to ``path``: the data,
+        similarity distributions, every stored evaluation and three example users
+        (``users``, or drawn with ``seed``), every number read from the views."""
         self._require_built()
         return report.write_report(self.con, path, users=users, seed=seed)
 
@@ -480,25 +334,18 @@ class Recommender:
     def _query(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> pd.DataFrame:
+        return self._translated(lambda: execute(self.con, query, params).df())
+
+    def _translated(self, fetch: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``fetch()``, with the lookup macros' errors turned into recsys-duck errors."""
         try:
-            return execute(self.con, query, params).df()
+            return fetch()
         except duckdb.InvalidInputException as exc:
             raise _translate(exc) from None
         except duckdb.CatalogException as exc:
             if "does not exist" in str(exc):
                 self._require_built()
             raise
-
-
-def _has_raw_tables(con: duckdb.DuckDBPyConnection, database: str) -> bool:
-    """Whether ``database`` holds every raw table (a never-built file holds none)."""
-    (found,) = execute(
-        con,
-        "select count(*) from duckdb_tables() "
-        "where database_name = ? and schema_name = 'main' and list_contains(?, table_name)",
-        [database, list(_RAW_TABLES)],
-    ).fetchone() or (0,)
-    return bool(found == len(_RAW_TABLES))
 
 
 def _translate(exc: duckdb.Error) -> RecsysError:

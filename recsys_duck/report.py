@@ -23,7 +23,6 @@ import io
 import logging
 import math
 import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from recsys_duck.errors import NotBuiltError, NotFoundError
+from recsys_duck import storage
+from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError
 from recsys_duck.sql import execute, query_file, step_file
 
 logger = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def write_report(
         _examples_section(con, page, chosen, given=users is not None, seed=seed)
     document = _document(con, page)
     target = Path(path)
-    _write_atomically(target, document)
+    storage.write_text_atomically(target, document)
     seconds = time.perf_counter() - start
     logger.info("report: wrote %s (%d images) in %.1f s", target, page.n_images, seconds)
     return ReportSummary(
@@ -296,7 +296,7 @@ def _example_users(
         return [int(row[0]) for row in rows]
     chosen = list(dict.fromkeys(int(u) for u in users))
     if not chosen:
-        raise ValueError("give at least one user_id for the examples, e.g. 1,2,3")
+        raise InvalidArgumentError("give at least one user_id for the examples, e.g. 1,2,3")
     known = {
         int(row[0])
         for row in execute(
@@ -924,18 +924,3 @@ def _number(value: Any, decimals: int | None) -> str:
 
 def _text(value: Any) -> str:
     return "" if _is_missing(value) else str(value)
-
-
-def _write_atomically(target: Path, document: str) -> None:
-    """Write ``document`` to a temporary file beside ``target``, then rename it over."""
-    folder = target.parent if str(target.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(document)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

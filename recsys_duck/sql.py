@@ -74,45 +74,11 @@ def layers() -> list[str]:
     return sorted(p.name for p in sql_dir().iterdir() if p.is_dir() and p.name[:2].isdigit())
 
 
-def split_statements(text: str) -> Iterator[str]:
-    """Split SQL text on the semicolons that end statements.
-
-    Semicolons inside quoted strings, quoted identifiers and ``--`` comments are kept.
-    """
-    buf: list[str] = []
-    quote: str | None = None
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if quote is not None:
-            buf.append(ch)
-            if ch == quote:
-                quote = None
-        elif ch in ("'", '"'):
-            quote = ch
-            buf.append(ch)
-        elif ch == "-" and text.startswith("--", i):
-            end = text.find("\n", i)
-            end = n if end == -1 else end
-            buf.append(text[i:end])
-            i = end
-            continue
-        elif ch == ";":
-            stmt = "".join(buf).strip()
-            if _has_code(stmt):
-                yield stmt
-            buf = []
-        else:
-            buf.append(ch)
-        i += 1
-    stmt = "".join(buf).strip()
-    if _has_code(stmt):
-        yield stmt
-
-
-def _has_code(stmt: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in stmt.splitlines())
+def split_statements(text: str) -> list[str]:
+    """The statements of SQL text, split by DuckDB's own parser (so a semicolon or ``--``
+    inside a string literal or a quoted identifier never cuts a statement); each keeps
+    the comments before it."""
+    return [statement.query for statement in duckdb.extract_statements(text)]
 
 
 def execute(
@@ -135,8 +101,8 @@ def run_file(
     ``params`` binds named parameters (``$name``); each statement gets the ones it uses.
     """
     logger.debug("running %s", path.name)
-    for statement in split_statements(path.read_text(encoding="utf-8")):
-        execute(con, statement, _used_params(statement, params))
+    for statement in duckdb.extract_statements(path.read_text(encoding="utf-8")):
+        execute(con, statement.query, _used_params(statement, params))
 
 
 def query_file(
@@ -144,16 +110,18 @@ def query_file(
 ) -> duckdb.DuckDBPyConnection:
     """Run the one query of a ``.sql`` file (``params`` as in :func:`run_file`); fetch
     its rows from the result."""
-    statements = list(split_statements(path.read_text(encoding="utf-8")))
+    statements = duckdb.extract_statements(path.read_text(encoding="utf-8"))
     if len(statements) != 1:  # pragma: no cover - guards against editing mistakes
         raise RuntimeError(f"{path} must hold exactly one query, found {len(statements)}")
-    return execute(con, statements[0], _used_params(statements[0], params))
+    return execute(con, statements[0].query, _used_params(statements[0], params))
 
 
-def _used_params(statement: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The parameters of ``params`` that ``statement`` names (comments aside), or None."""
-    code = _strip_comments(statement)
-    used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", code)}
+def _used_params(
+    statement: duckdb.Statement, params: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The parameters of ``params`` that ``statement`` names, or None."""
+    given = params or {}
+    used = {name: given[name] for name in statement.named_parameters if name in given}
     return used or None
 
 
