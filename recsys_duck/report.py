@@ -468,6 +468,19 @@ def _split_subsection(
         caption="What was evaluated (view evaluated_splits).",
     )
     spread = " ± one standard deviation over the folds" if n_folds > 1 else ""
+    _ranking_part(page, split, summary, colours, n_folds, spread)
+    _rating_part(page, split, summary, colours, n_folds, spread)
+    _beyond_accuracy_part(page, split, summary, colours, n_folds, spread)
+
+
+def _ranking_part(
+    page: _Page,
+    split: str,
+    summary: pd.DataFrame,
+    colours: Mapping[str, str],
+    n_folds: int,
+    spread: str,
+) -> None:
     ranking = summary[summary["metric"].isin(["precision_at_k", "recall_at_k", "ndcg_at_k"])]
     if ranking.empty:
         page.text(
@@ -483,6 +496,16 @@ def _split_subsection(
             f"Precision@k, recall@k, NDCG@k against k ({split}{spread}): higher is better; "
             "look for the method whose curve stays on top, and at popularity as the bar to beat.",
         )
+
+
+def _rating_part(
+    page: _Page,
+    split: str,
+    summary: pd.DataFrame,
+    colours: Mapping[str, str],
+    n_folds: int,
+    spread: str,
+) -> None:
     rating = summary[summary["metric"].isin(["rmse", "mae", "coverage"])]
     if rating.empty:
         page.text("p", f"No rating predictions in the {split} split.", **{"class": "note"})
@@ -509,6 +532,16 @@ def _split_subsection(
             caption="Rating prediction (view eval_summary, metrics rmse, mae, coverage: the "
             "share of held-out ratings the method could predict); std is empty with one fold.",
         )
+
+
+def _beyond_accuracy_part(
+    page: _Page,
+    split: str,
+    summary: pd.DataFrame,
+    colours: Mapping[str, str],
+    n_folds: int,
+    spread: str,
+) -> None:
     k = _table_k(summary)
     at_k = summary[summary["k"] == k] if k is not None else summary.iloc[0:0]
     beyond = at_k[at_k["metric"].isin(["catalog_coverage_at_k", "novelty_at_k"])]
@@ -548,20 +581,11 @@ def _examples_section(
     seed: int | None,
 ) -> None:
     page.add('<section id="examples"><h2>Examples</h2>\n')
-    if given:
-        how = "the users asked for"
-    else:
-        (stored_seed,) = execute(con, "select seed from recsys_params").fetchone() or (None,)
-        used = seed if seed is not None else stored_seed
-        how = (
-            f"{len(users)} users drawn with seed {used} (the first of user_stats in the order "
-            "md5(seed:user_id); --users picks others)"
-        )
     page.text(
         "p",
-        f"Examples for {how}: on the left what each rated highest (view user_top_rated), "
-        f"then the top {N_EXAMPLE_ROWS} of each method (table recommendations). Judge by "
-        "eye whether the recommendations fit the taste.",
+        f"Examples for {_who(con, users, given, seed)}: on the left what each rated highest "
+        f"(view user_top_rated), then the top {N_EXAMPLE_ROWS} of each method (table "
+        "recommendations). Judge by eye whether the recommendations fit the taste.",
         **{"class": "note"},
     )
     stats = _query(
@@ -599,6 +623,20 @@ def _examples_section(
         page.add(_example_table(user_id, top[top["user_id"] == user_id], recs))
         page.n_tables += 1
     page.add("</section>\n")
+
+
+def _who(
+    con: duckdb.DuckDBPyConnection, users: Sequence[int], given: bool, seed: int | None
+) -> str:
+    """How the example users were chosen."""
+    if given:
+        return "the users asked for"
+    (stored_seed,) = execute(con, "select seed from recsys_params").fetchone() or (None,)
+    used = seed if seed is not None else stored_seed
+    return (
+        f"{len(users)} users drawn with seed {used} (the first of user_stats in the order "
+        "md5(seed:user_id); --users picks others)"
+    )
 
 
 def _example_table(user_id: int, top: pd.DataFrame, recs: pd.DataFrame) -> str:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import duckdb
+import pandas as pd
 import pytest
 
 from recsys_duck import Recommender
 from recsys_duck.params import BuildParams
+from recsys_duck.sql import apply_layers
 
 TESTS = Path(__file__).resolve().parent
 TINY = TESTS / "data" / "tiny"
@@ -52,3 +56,17 @@ def small(ml_small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with Recommender(path) as rec:
         rec.build(ml_small_dir)
         yield rec
+
+
+def metrics_db() -> duckdb.DuckDBPyConnection:
+    """A private database with the eval_* tables and the metric views, no data."""
+    con = duckdb.connect(":memory:")
+    apply_layers(con, ["00_tables", "70_evaluation"])
+    return con
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        con.register("rows_in", pd.DataFrame(rows))
+        con.execute(f"insert into {table} by name select * from rows_in")  # noqa: S608
+        con.unregister("rows_in")

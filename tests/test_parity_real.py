@@ -35,6 +35,7 @@ from sklearn.preprocessing import normalize
 
 from recsys_duck import Recommender
 from recsys_duck.evaluation import DEFAULT_MODELS, FOUNDATION_METHODS
+from tests.reference import RatingMatrix, co_counts, cosine_of_columns, rating_matrix
 
 pytestmark = pytest.mark.slow
 
@@ -74,47 +75,9 @@ def tags(ml_small_dir: Path) -> pd.DataFrame:
     return pd.read_csv(ml_small_dir / "tags.csv", dtype={"tag": str}, keep_default_na=False)
 
 
-@dataclass
-class RatingMatrix:
-    """The sparse user x movie rating matrix; rows and columns in ascending id order."""
-
-    x: sparse.csr_matrix
-    user_ids: np.ndarray
-    movie_ids: np.ndarray
-
-
 @pytest.fixture(scope="module")
 def matrix(ratings: pd.DataFrame) -> RatingMatrix:
-    user_ids = np.sort(ratings["userId"].unique())
-    movie_ids = np.sort(ratings["movieId"].unique())
-    rows = np.searchsorted(user_ids, ratings["userId"].to_numpy())
-    cols = np.searchsorted(movie_ids, ratings["movieId"].to_numpy())
-    x = sparse.csr_matrix(
-        (ratings["rating"].to_numpy(dtype="float64"), (rows, cols)),
-        shape=(len(user_ids), len(movie_ids)),
-    )
-    assert x.nnz == len(ratings), "a (user, movie) pair is rated twice in ratings.csv"
-    return RatingMatrix(x, user_ids, movie_ids)
-
-
-def cosine_of_columns(x: sparse.spmatrix) -> sparse.csr_matrix:
-    """Sparse cosine similarity of the columns of ``x``, diagonal removed."""
-    xn = normalize(sparse.csc_matrix(x), norm="l2", axis=0)
-    s = sparse.csr_matrix(xn.T @ xn)
-    s.setdiag(0)
-    s.eliminate_zeros()
-    s.sort_indices()
-    return s
-
-
-def co_counts(x: sparse.spmatrix) -> sparse.csr_matrix:
-    """Number of rows where both columns are non-zero, diagonal removed."""
-    b = sparse.csc_matrix(x).astype(bool).astype(np.int64)
-    c = sparse.csr_matrix(b.T @ b)
-    c.setdiag(0)
-    c.eliminate_zeros()
-    c.sort_indices()
-    return c
+    return rating_matrix(ratings)
 
 
 @pytest.fixture(scope="module")
