@@ -41,8 +41,7 @@ import duckdb
 
 from recsys_duck.errors import RecsysError
 from recsys_duck.sql import batches as sql_batches
-from recsys_duck.sql import execute, object_file, part_file, run_file
-from recsys_duck.storage import string_literal
+from recsys_duck.sql import execute, object_file, part_file, run_file, string_literal
 
 logger = logging.getLogger(__name__)
 
@@ -195,11 +194,11 @@ def _stage_in_scratch(con: duckdb.DuckDBPyConnection) -> Path | None:
     if n_rows == 0 or row_group >= DEFAULT_ROW_GROUP:
         return None
     directory = Path(tempfile.mkdtemp(prefix="recsys_duck_pairs_"))
-    path = str(directory / "entries.duckdb").replace("'", "''")
+    path = string_literal(str(directory / "entries.duckdb"))
     # ATTACH takes no parameters; the path is this function's own temporary file and
     # row_group an int.
     try:
-        execute(con, f"attach '{path}' as _recsys_pair_scratch (row_group_size {row_group})")
+        execute(con, f"attach {path} as _recsys_pair_scratch (row_group_size {row_group})")
         run_file(con, part_file("pair_entries", "scratch"))
     except BaseException:
         _drop_scratch(con, directory)

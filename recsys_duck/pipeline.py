@@ -48,8 +48,9 @@ from recsys_duck.sql import (
     run_file,
     settings,
     step_file,
+    string_literal,
 )
-from recsys_duck.storage import all_or_nothing, string_literal
+from recsys_duck.storage import all_or_nothing
 
 logger = logging.getLogger(__name__)
 

@@ -58,8 +58,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 import duckdb
 
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, RecsysError
-from recsys_duck.sql import execute, quote_identifier, sql_dir, step_file, transaction
-from recsys_duck.storage import string_literal
+from recsys_duck.sql import (
+    execute,
+    quote_identifier,
+    sql_dir,
+    step_file,
+    string_literal,
+    transaction,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -468,19 +468,27 @@ def _split_subsection(
         caption="What was evaluated (view evaluated_splits).",
     )
     spread = " ± one standard deviation over the folds" if n_folds > 1 else ""
-    _ranking_part(page, split, summary, colours, n_folds, spread)
-    _rating_part(page, split, summary, colours, n_folds, spread)
-    _beyond_accuracy_part(page, split, summary, colours, n_folds, spread)
+    part = _SplitPart(page, split, summary, colours, n_folds, spread)
+    _ranking_part(part)
+    _rating_part(part)
+    _beyond_accuracy_part(part)
 
 
-def _ranking_part(
-    page: _Page,
-    split: str,
-    summary: pd.DataFrame,
-    colours: Mapping[str, str],
-    n_folds: int,
-    spread: str,
-) -> None:
+@dataclass(frozen=True)
+class _SplitPart:
+    """What each part of a split's subsection draws from."""
+
+    page: _Page
+    split: str
+    summary: pd.DataFrame
+    colours: Mapping[str, str]
+    n_folds: int
+    spread: str
+
+
+def _ranking_part(part: _SplitPart) -> None:
+    page, split, summary, colours = part.page, part.split, part.summary, part.colours
+    n_folds, spread = part.n_folds, part.spread
     ranking = summary[summary["metric"].isin(["precision_at_k", "recall_at_k", "ndcg_at_k"])]
     if ranking.empty:
         page.text(
@@ -498,14 +506,9 @@ def _ranking_part(
         )
 
 
-def _rating_part(
-    page: _Page,
-    split: str,
-    summary: pd.DataFrame,
-    colours: Mapping[str, str],
-    n_folds: int,
-    spread: str,
-) -> None:
+def _rating_part(part: _SplitPart) -> None:
+    page, split, summary, colours = part.page, part.split, part.summary, part.colours
+    n_folds, spread = part.n_folds, part.spread
     rating = summary[summary["metric"].isin(["rmse", "mae", "coverage"])]
     if rating.empty:
         page.text("p", f"No rating predictions in the {split} split.", **{"class": "note"})
@@ -534,14 +537,9 @@ def _rating_part(
         )
 
 
-def _beyond_accuracy_part(
-    page: _Page,
-    split: str,
-    summary: pd.DataFrame,
-    colours: Mapping[str, str],
-    n_folds: int,
-    spread: str,
-) -> None:
+def _beyond_accuracy_part(part: _SplitPart) -> None:
+    page, split, summary, colours = part.page, part.split, part.summary, part.colours
+    n_folds, spread = part.n_folds, part.spread
     k = _table_k(summary)
     at_k = summary[summary["k"] == k] if k is not None else summary.iloc[0:0]
     beyond = at_k[at_k["metric"].isin(["catalog_coverage_at_k", "novelty_at_k"])]

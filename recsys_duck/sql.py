@@ -227,6 +227,15 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     execute(con, "commit")
 
 
+def string_literal(value: str) -> str:
+    """Quote a value as an SQL string literal, for statements that bind no parameters
+    (``ATTACH`` a file path, ``SET memory_limit``).
+
+    DuckDB's plain string literals have no backslash escapes: a quote is doubled.
+    """
+    return "'" + value.replace("'", "''") + "'"
+
+
 def quote_identifier(name: str) -> str:
     """Quote an SQL identifier (schema, table, column) for DuckDB and PostgreSQL."""
     return '"' + name.replace('"', '""') + '"'

@@ -153,15 +153,6 @@ def _check_hardened(con: duckdb.DuckDBPyConnection, path: str) -> None:
             )
 
 
-def string_literal(value: str) -> str:
-    """Quote a value as an SQL string literal, for statements that bind no parameters
-    (``ATTACH`` a file path, ``SET memory_limit``).
-
-    DuckDB's plain string literals have no backslash escapes: a quote is doubled.
-    """
-    return "'" + value.replace("'", "''") + "'"
-
-
 def wal_path(path: str | os.PathLike[str]) -> Path:
     """The write-ahead log DuckDB keeps beside a database file."""
     return Path(f"{os.fspath(path)}.wal")
@@ -201,12 +192,8 @@ def write_through(
                 if wal_path(target).exists():
                     shutil.copyfile(wal_path(target), wal_path(temp))
             logger.debug("writing %s through %s", target, temp.name)
-            con = connect(str(temp), config=config)
-            try:
+            with _checkpointed(temp, config) as con:
                 yield con
-                execute(con, "checkpoint")
-            finally:
-                con.close()
             if wal_path(temp).exists():
                 raise RuntimeError(f"DuckDB left a WAL beside {temp} after checkpoint and close")
             _fsync(temp)
@@ -266,13 +253,22 @@ def write_in_place(
     Unlike :func:`write_through`, no other process may have the file open meanwhile.
     """
     target = Path(os.path.realpath(target))
-    with _writer_lock(target):
-        con = connect(str(target), config=config)
-        try:
-            yield con
-            execute(con, "checkpoint")
-        finally:
-            con.close()
+    with _writer_lock(target), _checkpointed(target, config) as con:
+        yield con
+
+
+@contextmanager
+def _checkpointed(
+    path: Path, config: Mapping[str, Any] | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to ``path``, checkpointed when the block ends normally
+    (so no WAL is left) and closed in any case."""
+    con = connect(str(path), config=config)
+    try:
+        yield con
+        execute(con, "checkpoint")
+    finally:
+        con.close()
 
 
 #: What a writer writes for: a build or an evaluation through a copy, add-ratings in place.
