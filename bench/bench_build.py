@@ -43,6 +43,7 @@ import scipy.sparse as sp
 from bench.references import Neighbors, top_k_neighbors
 from recsys_duck import Recommender, pipeline
 from recsys_duck.params import BuildParams, Method
+from tests.reference import cosine_of_columns, rating_matrix
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "ml-latest-small"
@@ -108,29 +109,19 @@ def time_build(data_dir: Path, db_path: Path) -> BuildRun:
 def scipy_reference(ratings_csv: Path, k: int) -> ReferenceRun:
     """Item-item and user-user cosine top-k with scipy.sparse, timed from the CSV read.
 
-    With X the sparse user x movie rating matrix (missing ratings are 0),
-    item similarity is C^T C with C = X diag(1 / ||X_:j||) and user similarity is
-    R R^T with R = diag(1 / ||X_u:||) X: the same cosines as sql/30_similarity.
+    With X the sparse user x movie rating matrix (missing ratings are 0), the cosines of
+    its columns (items) and of its rows (users), as the tests compute them
+    (``tests/reference.py``): the same cosines as sql/30_similarity.
     """
     start = time.perf_counter()
     frame = pd.read_csv(ratings_csv, usecols=["userId", "movieId", "rating"])
-    user_ids, user_index = np.unique(frame["userId"].to_numpy(dtype=np.int64), return_inverse=True)
-    movie_ids, movie_index = np.unique(
-        frame["movieId"].to_numpy(dtype=np.int64), return_inverse=True
-    )
-    x = sp.csr_array(
-        (frame["rating"].to_numpy(dtype=np.float64), (user_index, movie_index)),
-        shape=(user_ids.size, movie_ids.size),
-    )
-    squared = x.multiply(x)
+    matrix = rating_matrix(frame)
     read_done = time.perf_counter()
 
-    columns = x @ sp.diags_array(1.0 / np.sqrt(squared.sum(axis=0)))
-    item = top_k_neighbors(sp.csr_array(columns.T.tocsr() @ columns), movie_ids, k)
+    item = top_k_neighbors(sp.csr_array(cosine_of_columns(matrix.x)), matrix.movie_ids, k)
     item_done = time.perf_counter()
 
-    rows = sp.diags_array(1.0 / np.sqrt(squared.sum(axis=1))) @ x
-    user = top_k_neighbors(sp.csr_array(rows @ rows.T.tocsr()), user_ids, k)
+    user = top_k_neighbors(sp.csr_array(cosine_of_columns(matrix.x.T)), matrix.user_ids, k)
     user_done = time.perf_counter()
 
     parts = {

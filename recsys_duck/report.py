@@ -18,7 +18,6 @@ the caller's matplotlib state is changed.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import logging
 import math
@@ -31,8 +30,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import duckdb
+import jinja2
 import matplotlib
 import pandas as pd
+from markupsafe import Markup
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -40,6 +41,7 @@ from matplotlib.ticker import MaxNLocator
 
 from recsys_duck import storage
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError
+from recsys_duck.params import read_params
 from recsys_duck.sql import execute, query_file, step_file
 
 logger = logging.getLogger(__name__)
@@ -135,6 +137,20 @@ code { background: #f3f3f3; padding: 0 0.25em; }
 """
 
 
+# The template's macros, autoescaped (recsys_duck/templates/report.html.j2).
+_HTML: Any = (
+    jinja2.Environment(
+        loader=jinja2.PackageLoader("recsys_duck", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    .get_template("report.html.j2")
+    .module
+)
+
+
 @dataclass
 class ReportSummary:
     """What :func:`write_report` wrote: the file, its size, and what it holds."""
@@ -163,18 +179,28 @@ class Column:
 
 
 class _Page:
-    """The HTML body being assembled, counting the images and tables it holds."""
+    """The HTML body being assembled from the template's macros (autoescaped), counting
+    the images and tables it holds."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
+        self.parts: list[Markup] = []
         self.n_images = 0
         self.n_tables = 0
 
-    def add(self, markup: str) -> None:
+    def add(self, markup: Markup) -> None:
         self.parts.append(markup)
 
+    def section(self, anchor: str, title: str) -> None:
+        self.add(_HTML.section_open(anchor, title))
+
+    def end_section(self) -> None:
+        self.add(Markup("</section>\n"))
+
+    def heading(self, anchor: str, title: str) -> None:
+        self.add(_HTML.heading(anchor, title))
+
     def text(self, tag: str, content: str, **attrs: str) -> None:
-        self.add(f"<{tag}{_attrs(attrs)}>{html.escape(content)}</{tag}>\n")
+        self.add(_HTML.text(tag, content, attrs))
 
     def figure(self, fig: Figure, alt: str, caption: str) -> None:
         """Embed ``fig`` as a base64 PNG with a one-line caption."""
@@ -183,10 +209,7 @@ class _Page:
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
         data = base64.b64encode(buffer.getvalue()).decode("ascii")
         self.n_images += 1
-        self.add(
-            f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>\n"
-        )
+        self.add(_HTML.figure(data, alt, caption))
 
     def table(
         self,
@@ -199,24 +222,16 @@ class _Page:
     ) -> None:
         """A table of ``frame``; ``source`` names the view its numbers come from."""
         self.n_tables += 1
-        head = "".join(
-            f'<th data-column="{html.escape(c.name)}">{html.escape(c.label)}</th>' for c in columns
-        )
-        rows = []
-        for record in frame.to_dict("records"):
-            cells = []
-            for c in columns:
-                value = record[c.name]
-                if c.text:
-                    cells.append(f"<td>{html.escape(_text(value))}</td>")
-                else:
-                    cells.append(f'<td class="num">{html.escape(_number(value, c.decimals))}</td>')
-            rows.append("<tr>" + "".join(cells) + "</tr>")
-        self.add(
-            f'<table id="{html.escape(table_id)}" data-source="{html.escape(source)}">'
-            f"<caption>{html.escape(caption)}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n"
-        )
+        rows = [
+            [
+                (_text(record[c.name]), False)
+                if c.text
+                else (_number(record[c.name], c.decimals), True)
+                for c in columns
+            ]
+            for record in frame.to_dict("records")
+        ]
+        self.add(_HTML.table(rows, columns, table_id, source, caption))
 
 
 def write_report(
@@ -316,7 +331,7 @@ def _example_users(
 
 
 def _dataset_section(con: duckdb.DuckDBPyConnection, page: _Page) -> None:
-    page.add('<section id="dataset"><h2>Dataset</h2>\n')
+    page.section("dataset", "Dataset")
     stats = _query(con, "select * from rating_matrix_stats")
     page.table(
         stats,
@@ -366,11 +381,11 @@ def _dataset_section(con: duckdb.DuckDBPyConnection, page: _Page) -> None:
         "Ratings per movie and per user by rank, log-log (view long_tail): look for the "
         "long tail, a few movies and users with very many ratings and most with few.",
     )
-    page.add("</section>\n")
+    page.end_section()
 
 
 def _similarity_section(con: duckdb.DuckDBPyConnection, page: _Page) -> None:
-    page.add('<section id="similarity"><h2>Similarity</h2>\n')
+    page.section("similarity", "Similarity")
     distribution = _query(con, "select * from neighbor_similarity_distribution order by kind, bin")
     page.figure(
         _similarity_figure(distribution),
@@ -402,11 +417,11 @@ def _similarity_section(con: duckdb.DuckDBPyConnection, page: _Page) -> None:
             "strongest_neighbor_pairs); n_common = co-raters or shared content features: "
             "a similarity of 1 over few of them says little.",
         )
-    page.add("</section>\n")
+    page.end_section()
 
 
 def _evaluation_section(con: duckdb.DuckDBPyConnection, page: _Page) -> list[str]:
-    page.add('<section id="evaluation"><h2>Evaluation</h2>\n')
+    page.section("evaluation", "Evaluation")
     splits = _query(con, "select * from evaluated_splits order by split")
     if splits.empty:
         page.text(
@@ -416,7 +431,7 @@ def _evaluation_section(con: duckdb.DuckDBPyConnection, page: _Page) -> list[str
             "spread), then build the report again.",
             **{"class": "note", "id": "no-evaluation"},
         )
-        page.add("</section>\n")
+        page.end_section()
         return []
     # rating metrics of the methods that predicted ratings, ranking metrics (k <= MAX_K)
     # of the methods that stored top-N lists
@@ -440,7 +455,7 @@ def _evaluation_section(con: duckdb.DuckDBPyConnection, page: _Page) -> list[str
     )
     for split_row in splits.to_dict("records"):
         _split_subsection(page, split_row, summary[summary["split"] == split_row["split"]], colours)
-    page.add("</section>\n")
+    page.end_section()
     return [str(s) for s in splits["split"]]
 
 
@@ -452,7 +467,7 @@ def _split_subsection(
 ) -> None:
     split = str(split_row["split"])
     n_folds = int(split_row["n_folds"])
-    page.add(f'<h3 id="split-{html.escape(split)}">Split: {html.escape(split)}</h3>\n')
+    page.heading(f"split-{split}", f"Split: {split}")
     page.table(
         pd.DataFrame([split_row]),
         [
@@ -578,7 +593,7 @@ def _examples_section(
     given: bool,
     seed: int | None,
 ) -> None:
-    page.add('<section id="examples"><h2>Examples</h2>\n')
+    page.section("examples", "Examples")
     page.text(
         "p",
         f"Examples for {_who(con, users, given, seed)}: on the left what each rated highest "
@@ -606,7 +621,7 @@ def _examples_section(
     )
     for user_id in users:
         user = stats[stats["user_id"] == user_id].iloc[0]
-        page.add(f'<h3 id="user-{user_id}">User {user_id}</h3>\n')
+        page.heading(f"user-{user_id}", f"User {user_id}")
         page.table(
             stats[stats["user_id"] == user_id],
             [
@@ -620,7 +635,7 @@ def _examples_section(
         )
         page.add(_example_table(user_id, top[top["user_id"] == user_id], recs))
         page.n_tables += 1
-    page.add("</section>\n")
+    page.end_section()
 
 
 def _who(
@@ -629,53 +644,42 @@ def _who(
     """How the example users were chosen."""
     if given:
         return "the users asked for"
-    (stored_seed,) = execute(con, "select seed from recsys_params").fetchone() or (None,)
-    used = seed if seed is not None else stored_seed
+    used = seed if seed is not None else read_params(con).seed
     return (
         f"{len(users)} users drawn with seed {used} (the first of user_stats in the order "
         "md5(seed:user_id); --users picks others)"
     )
 
 
-def _example_table(user_id: int, top: pd.DataFrame, recs: pd.DataFrame) -> str:
+def _example_table(user_id: int, top: pd.DataFrame, recs: pd.DataFrame) -> Markup:
     """Rank x (rated highly, then each method): titles, genres, and the rating."""
-    headers = ['<th data-column="rank">rank</th>', '<th data-column="rated">rated highly</th>']
-    headers += [
-        f'<th data-column="{html.escape(m)}">{html.escape(m.replace("_", "-"))}</th>'
-        for m in EXAMPLE_METHODS
-    ]
     lists = {m: recs[(recs["method"] == m) & (recs["user_id"] == user_id)] for m in EXAMPLE_METHODS}
     n_rows = max([len(top), *(len(v) for v in lists.values())])
     rows = []
     for rank in range(1, n_rows + 1):
-        cells = [f'<td class="num">{rank}</td>']
-        rated = top[top["rank"] == rank]
-        cells.append(_movie_cell(rated.iloc[0] if not rated.empty else None, with_rating=True))
-        for m in EXAMPLE_METHODS:
-            found = lists[m][lists[m]["rank"] == rank]
-            cells.append(_movie_cell(found.iloc[0] if not found.empty else None))
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f'<table class="examples" id="examples-{user_id}" '
-        'data-source="user_top_rated recommendations">'
-        f"<caption>User {user_id}: highest rated (stars) and each method's top "
-        f"{N_EXAMPLE_ROWS}; grey: genres.</caption>"
-        f"<thead><tr>{''.join(headers)}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n"
-    )
+        rated = _movie_at(top, rank)
+        rows.append(
+            {
+                "rank": rank,
+                "rated": rated,
+                "stars": None if rated is None else _number(rated["rating"], 1),
+                "recommended": [_movie_at(lists[m], rank) for m in EXAMPLE_METHODS],
+            }
+        )
+    return cast(Markup, _HTML.examples(user_id, EXAMPLE_METHODS, rows, N_EXAMPLE_ROWS))
 
 
-def _movie_cell(row: pd.Series | None, *, with_rating: bool = False) -> str:
-    """A title, the rating given (stars) if asked, and the genres in grey."""
-    if row is None:
-        return "<td></td>"
-    rating = ""
-    if with_rating:
-        stars = html.escape(_number(row["rating"], 1))
-        rating = f' <b data-rating="{stars}">{stars}★</b>'
-    return (
-        f'<td><span class="title">{html.escape(str(row["title"]))}</span>{rating}'
-        f'<span class="genres">{html.escape(str(row["genres"]))}</span></td>'
-    )
+def _movie_at(movies: pd.DataFrame, rank: int) -> dict[str, Any] | None:
+    """The movie at ``rank`` of a list (title, genres, and rating if rated), or None."""
+    found = movies[movies["rank"] == rank]
+    if found.empty:
+        return None
+    row = found.iloc[0]
+    return {
+        "title": str(row["title"]),
+        "genres": str(row["genres"]),
+        "rating": row["rating"] if "rating" in row else None,
+    }
 
 
 def _document(con: duckdb.DuckDBPyConnection, page: _Page) -> str:
@@ -702,28 +706,21 @@ def _document(con: duckdb.DuckDBPyConnection, page: _Page) -> str:
     )
     page.n_tables += settings.n_tables
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    nav = "".join(
-        f'<a href="#{anchor}">{label}</a>'
-        for anchor, label in (
-            ("dataset", "Dataset"),
-            ("similarity", "Similarity"),
-            ("evaluation", "Evaluation"),
-            ("examples", "Examples"),
+    nav = [
+        ("dataset", "Dataset"),
+        ("similarity", "Similarity"),
+        ("evaluation", "Evaluation"),
+        ("examples", "Examples"),
+    ]
+    # The style sheet is this module's own constant, not data: it goes in unescaped.
+    return str(
+        _HTML.document(
+            Markup(_CSS),
+            generated,
+            nav,
+            Markup("").join(settings.parts),
+            Markup("").join(page.parts),
         )
-    )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<title>recsys-duck report</title>\n"
-        f"<style>{_CSS}</style></head>\n<body><main>\n"
-        "<h1>recsys-duck report</h1>\n"
-        f'<p class="meta">Generated {html.escape(generated)}. Every number is read from a '
-        "view or table of the database; each view's SQL file states its formula.</p>\n"
-        f"<nav>{nav}</nav>\n"
-        f"{''.join(settings.parts)}"
-        f"{''.join(page.parts)}"
-        "</main></body></html>\n"
     )
 
 
@@ -939,10 +936,6 @@ def _wide(summary: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
             if name not in wide:
                 wide[name] = float("nan")
     return wide.sort_values("method")
-
-
-def _attrs(attrs: Mapping[str, str]) -> str:
-    return "".join(f' {name}="{html.escape(value)}"' for name, value in attrs.items())
 
 
 def _is_missing(value: Any) -> bool:
