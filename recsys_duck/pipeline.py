@@ -222,6 +222,10 @@ def _copies(scope: Scope) -> bool:
     return scope.copy_previous
 
 
+def _pairs_wanted(scope: Scope) -> bool:
+    return bool(set(PAIR_SUMS) & scope.neighbors)
+
+
 def _movie_terms(ctx: Context) -> None:
     ctx.report.vocabulary = content.build_movie_terms(ctx.con)
 
@@ -313,7 +317,14 @@ PLAN: tuple[Step, ...] = (
     _layer("20_stats", ["build", "train"]),
     _layer("25_baseline"),
     _layer("30_similarity", ["build", "train"]),
-    Step("pair_sums", _pair_sums, MODES, ("item_pair_sums", "user_pair_sums"), predictors=False),
+    Step(
+        "pair_sums",
+        _pair_sums,
+        MODES,
+        ("item_pair_sums", "user_pair_sums"),
+        predictors=False,
+        when=_pairs_wanted,
+    ),
     _layer("40_neighbors", ["build", "train"], predictors=False),
     Step(
         "item_neighbors",
