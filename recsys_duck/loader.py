@@ -39,7 +39,7 @@ from typing import Any
 import duckdb
 
 from recsys_duck.errors import DataError
-from recsys_duck.sql import query_file, run_file, step_file
+from recsys_duck.sql import cleaned_up, query_file, run_file, step_file
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +142,13 @@ def load_new_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str
         )
     (ratings,) = [spec for spec in _FILES if spec.table == "ratings"]
     spec = replace(ratings, name=file.name)
-    try:
+    # In the caller's transaction: a failure there must not be hidden by the cleanup.
+    with cleaned_up(lambda: _drop_temporaries(con)):
         run_file(con, _step("stage_movies_from_table"))
         n_rows = _stage(con, file, spec)
         run_file(con, _step("check_new_ratings"))
         _check_problems(con, file, spec, n_rows)
         run_file(con, _step("stage_new_ratings"))
-    finally:
-        _drop_temporaries(con)
     return n_rows
 
 

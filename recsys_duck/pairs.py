@@ -41,7 +41,7 @@ import duckdb
 
 from recsys_duck.errors import RecsysError
 from recsys_duck.sql import batches as sql_batches
-from recsys_duck.sql import execute, object_file, part_file, run_file, string_literal
+from recsys_duck.sql import cleaned_up, execute, object_file, part_file, run_file, string_literal
 
 logger = logging.getLogger(__name__)
 
@@ -102,14 +102,15 @@ def compute(
     run_file(con, part_file("pair_entries", "prepare"))
     scratch = _stage_in_scratch(con) if autocommit else None
     n_batches: dict[str, int] = {}
-    try:
-        with array_aggregates_restored(con):
-            for side in sides:
-                n_batches[side] = _compute_side(con, side, mode, memory_limit)
-    finally:
-        if scratch is not None:
+
+    def cleanup() -> None:
+        if scratch is not None:  # first: it leaves a view where the cleanup drops a table
             _drop_scratch(con, scratch)
         run_file(con, part_file("pair_entries", "cleanup"))
+
+    with cleaned_up(cleanup), array_aggregates_restored(con):
+        for side in sides:
+            n_batches[side] = _compute_side(con, side, mode, memory_limit)
     logger.info(
         "pair sums: %s batches in %.2f s",
         ", ".join(f"{n} {side}" for side, n in n_batches.items()),

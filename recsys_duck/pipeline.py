@@ -40,6 +40,7 @@ from recsys_duck.params import BuildParams, write_params
 from recsys_duck.sql import (
     apply_layers,
     batches,
+    cleaned_up,
     execute,
     has_part,
     layer_files,
@@ -250,14 +251,12 @@ def _ranked_neighbors(table: str, count_scope: str) -> Callable[[Context], None]
     ``count_scope`` counts them for the report. Its ``.cleanup.sql`` drops the scope."""
 
     def run(ctx: Context) -> None:
-        try:
+        with cleaned_up(lambda: run_file(ctx.con, part_file(table, "cleanup"))):
             if ctx.scope.mode != "increment":
                 run_file(ctx.con, part_file(table, "scope"))
             (n_ids,) = execute(ctx.con, count_scope).fetchone() or (0,)
             ctx.report.refreshed[table] = int(n_ids)
             run_file(ctx.con, part_file(table, "refresh"), settings(ctx.con))
-        finally:
-            run_file(ctx.con, part_file(table, "cleanup"))
 
     return run
 
@@ -269,19 +268,20 @@ def fill_in_batches(con: duckdb.DuckDBPyConnection, table: str, work: float) -> 
     Returns the number of batches. Every batch sees the settings of ``recsys_params``."""
     values = settings(con)
     ranges = batches(con, part_file(table, "work"), work)
-    try:
-        if has_part(table, "prepare"):
-            run_file(con, part_file(table, "prepare"))
+    with cleaned_up(lambda: _run_part(con, table, "cleanup")):
+        _run_part(con, table, "prepare")
         body = part_file(table, "batch")
         for lo, hi in ranges:
             run_file(con, body, {**values, "lo": lo, "hi": hi})
-        if has_part(table, "finish"):
-            run_file(con, part_file(table, "finish"))
-    finally:
-        if has_part(table, "cleanup"):
-            run_file(con, part_file(table, "cleanup"))
+        _run_part(con, table, "finish")
     logger.info("%s: %d %s", table, len(ranges), "batch" if len(ranges) == 1 else "batches")
     return len(ranges)
+
+
+def _run_part(con: duckdb.DuckDBPyConnection, table: str, part: str) -> None:
+    """Run the table's optional ``<table>.<part>.sql``, if it has one."""
+    if has_part(table, part):
+        run_file(con, part_file(table, part))
 
 
 def _batched(table: str, work: float) -> Callable[[Context], None]:

@@ -11,9 +11,10 @@ a layer does not run them, the plan does.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -172,11 +173,9 @@ def batches(
     ``sql/steps/pipeline/batches.sql`` cuts it by running sums; the table is then
     dropped, even on error.
     """
-    try:
+    with cleaned_up(lambda: execute(con, "drop table if exists _recsys_batch_work")):
         run_file(con, work_file, params)
         rows = query_file(con, step_file("pipeline/batches"), {"work": work}).fetchall()
-    finally:
-        execute(con, "drop table if exists _recsys_batch_work")
     return [(int(lo), int(hi)) for lo, hi in rows]
 
 
@@ -210,6 +209,21 @@ def settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     if row is None:
         raise RuntimeError("recsys_params is empty: the build inserts the settings first")
     return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+
+@contextmanager
+def cleaned_up(cleanup: Callable[[], object]) -> Iterator[None]:
+    """Run ``cleanup`` after the block, even when the block raises. Then the cleanup's own
+    DuckDB errors are suppressed: a failed statement aborts the transaction, and a
+    cleanup run in it would raise "transaction is aborted" over the error that matters
+    (the rollback undoes what the cleanup would drop)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            cleanup()
+        raise
+    cleanup()
 
 
 @contextmanager

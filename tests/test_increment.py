@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -194,3 +195,17 @@ def test_unknown_neighbor_kind_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "unknown neighbour kind(s) ['users']" in result.output
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_the_first_error_is_the_one_raised(tiny: Recommender, tmp_path: Path) -> None:
+    """Regression: a statement failing inside add-ratings' transaction was hidden behind
+    "Current transaction is aborted", raised by a cleanup that ran in that transaction
+    (user id 2,147,483,647 overflows INT32 in the mart's batch cutting)."""
+    new = tmp_path / "new.csv"
+    new.write_text("userId,movieId,rating,timestamp\n2147483647,1,4.0,1000\n")
+    before = tiny.sql("select count(*) as n from ratings").n[0]
+    with pytest.raises(duckdb.Error) as caught:
+        tiny.add_ratings(new)
+    assert "transaction is aborted" not in str(caught.value)
+    assert "Overflow" in str(caught.value)
+    assert tiny.sql("select count(*) as n from ratings").n[0] == before
