@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import duckdb
 
@@ -464,16 +464,3 @@ def check() -> list[str]:
             if table not in declared:
                 problems.append(f"step {step.name} fills {table}, which no layer declares")
     return problems
-
-
-def describe() -> list[dict[str, Any]]:
-    """One row per step: name, scopes, neighbour kind needed, objects."""
-    return [
-        {
-            "step": step.name,
-            "modes": sorted(step.modes),
-            "needs": step.needs,
-            "objects": list(step.objects()),
-        }
-        for step in PLAN
-    ]
