@@ -119,6 +119,20 @@ def compute(
     return n_batches
 
 
+def compute_in_one_batch(
+    con: duckdb.DuckDBPyConnection, sides: Sequence[str], every: tuple[int, int]
+) -> None:
+    """Fill the pair sums of ``sides`` with one statement each, ``every`` being the range
+    [lo, hi) that holds every position: for an engine that plans the whole self-join
+    itself (Spark), where the batches, scratch files and array sizes above are DuckDB's
+    tuning. The tables are declared by their layer."""
+    lo, hi = every
+    with cleaned_up(lambda: run_file(con, part_file("pair_entries", "cleanup"))):
+        run_file(con, part_file("pair_entries", "prepare"))
+        for side in sides:
+            run_file(con, part_file(f"{side}_pair_sums", "batch"), {"lo": lo, "hi": hi})
+
+
 def allow_array_aggregates(con: duckdb.DuckDBPyConnection, bits: int = PERFECT_HASH_BITS) -> None:
     """Let DuckDB aggregate in arrays of up to 2^``bits`` slots (its
     perfect_ht_threshold); callers restore it with :func:`array_aggregates_restored`."""

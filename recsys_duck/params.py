@@ -37,6 +37,10 @@ FOUNDATION_METHODS: tuple[str, ...] = tuple(METHOD_NAMES[m] for m in get_args(Me
 Split = Literal["holdout", "temporal", "leave_last_out", "kfold"]
 SPLITS: tuple[str, ...] = get_args(Split)
 
+#: The engines a build computes on: DuckDB itself, or Apache Spark (recsys_duck.spark).
+Engine = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = get_args(Engine)
+
 
 @dataclass(frozen=True)
 class BuildParams:

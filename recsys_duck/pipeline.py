@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import duckdb
 
@@ -53,9 +53,19 @@ from recsys_duck.sql import (
 )
 from recsys_duck.storage import all_or_nothing
 
+if TYPE_CHECKING:  # pragma: no cover
+    from recsys_duck.spark import SparkOptions
+
 logger = logging.getLogger(__name__)
 
 Mode = Literal["build", "train", "increment"]
+#: The passes of a build whose tables Spark computes (:func:`recsys_duck.spark.build`):
+#: ``driver`` (DuckDB: the layers and the steps that load), ``compute`` (Spark: the
+#: layers, the loaded tables received, the filling steps run), ``serve`` (DuckDB: the
+#: computed tables received).
+Phase = Literal["driver", "compute", "serve"]
+#: What a pass does with a step: run it, receive its tables from the other engine, or not.
+Action = Literal["run", "receive", "skip"]
 MODES: frozenset[Mode] = frozenset(("build", "train", "increment"))
 #: The command that runs each scope, as its log lines name it.
 COMMANDS: dict[Mode, str] = {"build": "build", "train": "evaluate", "increment": "add-ratings"}
@@ -89,6 +99,8 @@ NEIGHBOR_TABLES = {
 CONTENT_BATCH_ROWS = 500_000
 #: Ratings per batch of users of the recommendations mart (ml-latest-small: one batch).
 MART_BATCH_RATINGS = 4_000_000
+#: The range [lo, hi) of a single batch: every id and position (ids are 32-bit integers).
+EVERY_POSITION = (-(2**31), 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,18 @@ class Scope:
     copy_previous: bool = False
     new_ratings: Path | None = None
     params: BuildParams | None = None
+    phase: Phase | None = None
+    handoff: Handoff | None = None
+
+
+class Handoff(Protocol):
+    """Moves tables between the engines of a build that Spark computes."""
+
+    def to_spark(self, tables: Sequence[str]) -> None:
+        """Fill the Spark tables of these names from the DuckDB ones."""
+
+    def to_duckdb(self, tables: Sequence[str]) -> None:
+        """Fill the DuckDB tables of these names from the Spark ones."""
 
 
 @dataclass
@@ -130,6 +154,8 @@ class RunReport:
     vocabulary: dict[str, int] = field(default_factory=dict)
     refreshed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: The warehouse folder of a build that Spark computed.
+    spark_run: Path | None = None
 
     @property
     def total_seconds(self) -> float:
@@ -159,6 +185,8 @@ class Step:
     needs: str | None = None
     predictors: bool = True
     when: Callable[[Scope], bool] | None = None
+    driver: bool = False
+    spark: bool = True
 
     @property
     def is_layer(self) -> bool:
@@ -181,15 +209,42 @@ class Step:
             return False
         return scope.steps is None or self.name in scope.steps
 
+    def action(self, scope: Scope) -> Action:
+        """What a pass of a build that Spark computes does with this step: run it, receive
+        the tables it fills from the other engine, or nothing (every step runs when no
+        Spark is involved)."""
+        if scope.phase is None:
+            return "run"
+        if self.is_layer:
+            runs = scope.phase == "driver" or (scope.phase == "compute" and self.spark)
+            return "run" if runs else "skip"
+        actions: dict[Phase, Action]
+        if self.driver:
+            actions = {"driver": "run", "compute": "receive", "serve": "skip"}
+        else:
+            actions = {"driver": "skip", "compute": "run", "serve": "receive"}
+        return actions[scope.phase]
+
 
 # -- what the steps run ------------------------------------------------------------------
 
 
-def _layer(name: str, modes: Iterable[Mode] = MODES, *, predictors: bool = True) -> Step:
+def _layer(
+    name: str, modes: Iterable[Mode] = MODES, *, predictors: bool = True, spark: bool = True
+) -> Step:
     def run(ctx: Context) -> None:
         apply_layers(ctx.con, [name], skip=ctx.scope.skip)
 
-    return Step(name, run, frozenset(modes), predictors=predictors)
+    return Step(name, run, frozenset(modes), predictors=predictors, spark=spark)
+
+
+def _filled(table: str) -> Callable[[Context], None]:
+    """Fill ``table`` by its ``<table>.fill.sql``."""
+
+    def run(ctx: Context) -> None:
+        run_file(ctx.con, part_file(table, "fill"))
+
+    return run
 
 
 def _write_settings(ctx: Context) -> None:
@@ -236,6 +291,8 @@ def _pair_sums(ctx: Context) -> None:
     if ctx.scope.mode == "increment":
         for side in sides:
             run_file(ctx.con, part_file(PAIR_SUMS[side], "increment"))
+    elif sides and ctx.scope.phase == "compute":
+        pairs.compute_in_one_batch(ctx.con, sides, EVERY_POSITION)
     elif sides:
         pairs.compute(
             ctx.con,
@@ -261,13 +318,14 @@ def _ranked_neighbors(table: str, count_scope: str) -> Callable[[Context], None]
     return run
 
 
-def fill_in_batches(con: duckdb.DuckDBPyConnection, table: str, work: float) -> int:
+def fill_in_batches(con: duckdb.DuckDBPyConnection, table: str, work: float | None) -> int:
     """Fill ``table`` by its ``<table>.batch.sql``, once per range ``[lo, hi)`` of
-    positions that its ``<table>.work.sql`` cuts into about ``work`` work each, between its
-    optional ``.prepare`` and ``.finish`` parts (``.cleanup`` runs even on error).
-    Returns the number of batches. Every batch sees the settings of ``recsys_params``."""
+    positions that its ``<table>.work.sql`` cuts into about ``work`` work each (one range
+    holding every position when ``work`` is None), between its optional ``.prepare`` and
+    ``.finish`` parts (``.cleanup`` runs even on error). Returns the number of batches.
+    Every batch sees the settings of ``recsys_params``."""
     values = settings(con)
-    ranges = batches(con, part_file(table, "work"), work)
+    ranges = [EVERY_POSITION] if work is None else batches(con, part_file(table, "work"), work)
     with cleaned_up(lambda: _run_part(con, table, "cleanup")):
         _run_part(con, table, "prepare")
         body = part_file(table, "batch")
@@ -284,9 +342,27 @@ def _run_part(con: duckdb.DuckDBPyConnection, table: str, part: str) -> None:
         run_file(con, part_file(table, part))
 
 
+def fill_by_epochs(con: duckdb.DuckDBPyConnection, table: str, epochs: int) -> None:
+    """Fill ``table`` by its ``<table>.epoch.sql`` run ``epochs`` times, between its
+    ``.prepare`` and ``.finish`` parts (``.cleanup`` runs even on error): an iterative fit
+    as a loop of statements, each reading the tables the one before wrote."""
+    with cleaned_up(lambda: _run_part(con, table, "cleanup")):
+        _run_part(con, table, "prepare")
+        body = part_file(table, "epoch")
+        for _ in range(epochs):
+            run_file(con, body)
+        _run_part(con, table, "finish")
+
+
+def _baseline(ctx: Context) -> None:
+    fill_by_epochs(ctx.con, "baseline_biases", int(settings(ctx.con)["baseline_epochs"]))
+
+
 def _batched(table: str, work: float) -> Callable[[Context], None]:
     def run(ctx: Context) -> None:
-        fill_in_batches(ctx.con, table, work)
+        # Spark ranks with a partial/final window top-k and spills on its own: one
+        # statement, where DuckDB's batches would cost it about 1.5x.
+        fill_in_batches(ctx.con, table, None if ctx.scope.phase == "compute" else work)
 
     return run
 
@@ -295,16 +371,17 @@ def _batched(table: str, work: float) -> Callable[[Context], None]:
 #: empty) by its layer, which comes before the step.
 PLAN: tuple[Step, ...] = (
     _layer("00_tables", ["build"]),
-    Step("recsys_params", _write_settings, frozenset(["build"]), ("recsys_params",)),
+    Step("recsys_params", _write_settings, frozenset(["build"]), ("recsys_params",), driver=True),
     Step(
         "load",
         _load,
         frozenset(["build", "increment"]),
         RAW_TABLES,
         when=lambda scope: scope.mode == "increment" or scope.data_dir is not None,
+        driver=True,
     ),
-    Step("copy", _copy_previous, frozenset(["build"]), RAW_TABLES, when=_copies),
-    Step("ratings_check", _require_ratings, frozenset(["build"])),
+    Step("copy", _copy_previous, frozenset(["build"]), RAW_TABLES, when=_copies, driver=True),
+    Step("ratings_check", _require_ratings, frozenset(["build"]), driver=True),
     Step(
         "movie_terms",
         _movie_terms,
@@ -312,10 +389,12 @@ PLAN: tuple[Step, ...] = (
         ("movie_terms", "movie_tag_terms"),
         needs="content",
         predictors=False,
+        driver=True,
     ),
     _layer("10_staging", ["build"], predictors=False),
     _layer("20_stats", ["build", "train"]),
     _layer("25_baseline"),
+    Step("baseline_biases", _baseline, MODES, ("baseline_biases",)),
     _layer("30_similarity", ["build", "train"]),
     Step(
         "pair_sums",
@@ -353,6 +432,13 @@ PLAN: tuple[Step, ...] = (
     _layer("50_recommend", ["build", "train"]),
     _layer("60_marts", predictors=False),
     Step(
+        "popular_movies",
+        _filled("popular_movies"),
+        MODES,
+        ("popular_movies",),
+        predictors=False,
+    ),
+    Step(
         "recommendations",
         _batched("recommendations", MART_BATCH_RATINGS),
         MODES,
@@ -361,7 +447,7 @@ PLAN: tuple[Step, ...] = (
     ),
     _layer("70_evaluation", ["build"]),
     _layer("75_report", ["build"]),
-    _layer("80_macros", ["build"]),
+    _layer("80_macros", ["build"], spark=False),
 )
 
 
@@ -371,12 +457,18 @@ def run(con: duckdb.DuckDBPyConnection, scope: Scope) -> RunReport:
     report = RunReport()
     ctx = Context(con, scope, report)
     for step in PLAN:
-        if not step.applies(scope):
+        action = step.action(scope)
+        if not step.applies(scope) or action == "skip":
             continue
         command = COMMANDS[scope.mode]
         logger.info("%s: %s ...", command, step.name)
         start = time.perf_counter()
-        step.run(ctx)
+        if action == "run":
+            step.run(ctx)
+        elif step.fills:
+            assert scope.handoff is not None
+            move = scope.handoff.to_spark if scope.phase == "compute" else scope.handoff.to_duckdb
+            move(step.fills)
         report.seconds[step.name] = time.perf_counter() - start
         logger.info("%s: %s done in %.2f s", command, step.name, report.seconds[step.name])
     return report
@@ -390,10 +482,18 @@ def build(
     previous: str | None,
     autocommit: bool,
     memory_limit: str | None,
+    spark: SparkOptions | None = None,
+    database: str = ":memory:",
 ) -> RunReport:
     """Run the ``build`` scope on a writer's connection (:func:`recsys_duck.storage.writer`),
     all or nothing: loading ``data_dir``, or else copying the raw tables of the database
-    file ``previous`` (attached read-only meanwhile) when it has them."""
+    file ``previous`` (attached read-only meanwhile) when it has them.
+
+    With ``spark``, Spark computes and DuckDB serves: DuckDB loads (and checks) the data
+    and fits TF-IDF (the ``driver`` pass), Spark runs the layers and fills every computed
+    table (``compute``), and DuckDB receives the tables it serves (``serve``); see
+    :mod:`recsys_duck.spark`. ``database`` names the file being built (the warehouse
+    lies beside it by default)."""
     if previous is not None:
         # ATTACH takes no bound parameters; the path is quoted as a string literal.
         execute(con, f"attach {string_literal(previous)} as previous (read_only)")
@@ -408,10 +508,28 @@ def build(
             params=params,
         )
         with all_or_nothing(con, autocommit):
-            return run(con, scope)
+            if spark is None:
+                return run(con, scope)
+            return _build_on_spark(con, scope, spark, database)
     finally:
         if previous is not None:
             execute(con, "detach database if exists previous")
+
+
+def _build_on_spark(
+    con: duckdb.DuckDBPyConnection, scope: Scope, options: SparkOptions, database: str
+) -> RunReport:
+    from recsys_duck.spark import spark_run  # pyspark is an optional extra
+
+    report = run(con, replace(scope, phase="driver"))
+    with spark_run(con, options, database) as spark:
+        spark_con = spark.start()
+        computed = run(spark_con, replace(scope, phase="compute", handoff=spark))  # type: ignore[arg-type]
+        run(con, replace(scope, phase="serve", handoff=spark))
+        spark.publish()
+    report.seconds.update({f"spark:{name}": s for name, s in computed.seconds.items()})
+    report.spark_run = spark.final
+    return report
 
 
 def _has_raw_tables(con: duckdb.DuckDBPyConnection, database: str) -> bool:

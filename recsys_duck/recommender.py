@@ -24,7 +24,8 @@ import pandas as pd
 
 from recsys_duck import evaluation, increment, pipeline, predictors, report, storage
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError, RecsysError
-from recsys_duck.params import METHOD_NAMES, BuildParams, Method, Split
+from recsys_duck.params import ENGINES, METHOD_NAMES, BuildParams, Engine, Method, Split
+from recsys_duck.spark import SparkOptions, forget_older_runs
 from recsys_duck.sql import (
     audit_files,
     execute,
@@ -114,11 +115,24 @@ class Recommender:
         self,
         data_dir: str | os.PathLike[str] | None = None,
         params: BuildParams | None = None,
+        *,
+        engine: Engine = "duckdb",
+        spark: SparkOptions | None = None,
     ) -> BuildReport:
         """Load MovieLens from ``data_dir`` (if given) and (re)build every SQL object by
         the plan's ``build`` scope (:mod:`recsys_duck.pipeline`), all or nothing. Without
         ``data_dir`` the raw tables already in the database are rebuilt upon; evaluation
-        results, which describe the old models, are dropped."""
+        results, which describe the old models, are dropped.
+
+        ``engine="spark"`` computes the tables on Apache Spark (``spark``: master,
+        settings, warehouse; :mod:`recsys_duck.spark`) and serves them from this database
+        as a DuckDB build would; the pair sums stay in the warehouse as Parquet."""
+        if engine not in ENGINES:
+            raise InvalidArgumentError(
+                f"engine must be one of {', '.join(ENGINES)}, not {engine!r}"
+            )
+        if engine == "spark":
+            spark = spark or SparkOptions()
         params = params or BuildParams()
         params.check()
         # A file is rebuilt into a new file: its raw tables are copied from the old one.
@@ -131,7 +145,11 @@ class Recommender:
                 previous=previous,
                 autocommit=autocommit,
                 memory_limit=self._config.get("memory_limit"),
+                spark=spark if engine == "spark" else None,
+                database=str(self.path),
             )
+        if report.spark_run is not None:
+            forget_older_runs(report.spark_run.parent.parent, keep=report.spark_run.name)
         logger.info("build finished in %.1f s", report.total_seconds)
         return report
 

@@ -36,6 +36,7 @@ def test_train_rebuilds_what_depends_on_ratings_only() -> None:
     assert _steps(pipeline.Scope("train")) == [
         "20_stats",
         "25_baseline",
+        "baseline_biases",
         "30_similarity",
         "pair_sums",
         "40_neighbors",
@@ -43,23 +44,32 @@ def test_train_rebuilds_what_depends_on_ratings_only() -> None:
         "user_neighbors",
         "50_recommend",
         "60_marts",
+        "popular_movies",
         "recommendations",
     ]
 
 
 def test_train_for_the_rating_predictors_skips_the_neighbour_tables() -> None:
     scope = pipeline.Scope("train", neighbors=frozenset(), predictors_only=True)
-    assert _steps(scope) == ["20_stats", "25_baseline", "30_similarity", "50_recommend"]
+    assert _steps(scope) == [
+        "20_stats",
+        "25_baseline",
+        "baseline_biases",
+        "30_similarity",
+        "50_recommend",
+    ]
 
 
 def test_increment_updates_stored_tables_and_leaves_views_alone() -> None:
     assert _steps(pipeline.Scope("increment", neighbors=frozenset({"item", "user"}))) == [
         "load",
         "25_baseline",
+        "baseline_biases",
         "pair_sums",
         "item_neighbors",
         "user_neighbors",
         "60_marts",
+        "popular_movies",
         "recommendations",
     ]
 

@@ -6,50 +6,14 @@
 -- baseline_reg_items and lambda_u = baseline_reg_users,
 --   b_i = sum_{u in U_i} (r_ui - mu - b_u) / (lambda_i + |U_i|)   for every movie, then
 --   b_u = sum_{i in I_u} (r_ui - mu - b_i) / (lambda_u + |I_u|)   for every user.
--- Written as a recursive query over half-epochs: step 0 holds the users' zero biases,
--- odd steps item biases computed from the previous users' biases, even steps user
--- biases computed from the previous items' biases; the last two steps are kept.
--- n_ratings = |U_i| or |I_u|.
-create or replace table baseline_biases as
-with recursive
-settings as (
-    select
-        (select t.mean_rating from rating_matrix_stats as t) as mu,
-        p.baseline_epochs as n_epochs,
-        p.baseline_reg_items as reg_items,
-        p.baseline_reg_users as reg_users
-    from recsys_params as p
-),
--- Each rating twice: seen from its user (kind 'user') and from its movie (kind 'item').
-edges as (
-    select 'user' as kind, user_id as id, movie_id as other_id, rating
-    from ratings
-    union all
-    select 'item' as kind, movie_id as id, user_id as other_id, rating
-    from ratings
-),
-steps (step, kind, id, n_ratings, bias) as (
-    select 0, 'user', user_id, count(*), cast(0 as double)
-    from ratings
-    group by user_id
-    union all
-    select
-        s.step + 1,
-        case when s.kind = 'user' then 'item' else 'user' end,
-        e.other_id,
-        count(*),
-        sum(e.rating - c.mu - s.bias)
-        / nullif(
-            case when s.kind = 'user' then c.reg_items else c.reg_users end + count(*), 0
-        )
-    from steps as s
-    inner join edges as e on e.kind = s.kind and e.id = s.id
-    cross join settings as c
-    where s.step < 2 * c.n_epochs
-    group by s.step, s.kind, e.other_id, c.reg_items, c.reg_users
-)
-select s.kind, s.id, s.n_ratings, s.bias
-from steps as s
-cross join settings as c
-where s.step >= 2 * c.n_epochs - 1
-order by s.kind, s.id;
+-- n_ratings = |U_i| or |I_u|. Created empty here; the plan fills it epoch by epoch:
+-- baseline_biases.prepare.sql sets every user's bias to 0, baseline_biases.epoch.sql
+-- runs once per epoch, baseline_biases.finish.sql keeps the last biases. (A loop of
+-- statements rather than one recursive query: Spark allows no aggregate over a
+-- recursive reference.)
+create or replace table baseline_biases (
+    kind varchar not null,
+    id integer not null,
+    n_ratings bigint not null,
+    bias double not null
+);

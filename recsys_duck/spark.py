@@ -1,0 +1,264 @@
+"""The Spark engine: the project's SQL files run on a SparkSession.
+
+:class:`SparkConnection` takes the place of a DuckDB connection where the plan runs SQL
+(:func:`recsys_duck.sql.run_file` and friends): each DuckDB statement is turned into
+Spark SQL by :func:`recsys_duck.dialect.to_spark` and run in one Spark database, with
+the same named parameters bound by ``spark.sql(args=...)``. Results are fetched like a
+DuckDB cursor's (``fetchone``, ``fetchall``, ``description``); the plan only fetches
+small results (counts, settings, batch bounds).
+
+pyspark is an optional extra (``pip install 'recsys-duck[spark]'``, Java 17 on the
+machine); this module imports it only when a session is made.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from recsys_duck.errors import RecsysError
+from recsys_duck.sql import execute, quote_identifier, string_literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import SparkSession
+
+logger = logging.getLogger(__name__)
+
+#: Settings every session gets unless the caller sets them: timestamps in UTC as DuckDB
+#: keeps them, and no web UI (its port is one more thing to fail on a shared machine).
+DEFAULT_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+#: The tables that stay in the warehouse as Parquet: the DuckDB file reads them through
+#: views (the pair sums: 13M rows at ml-latest-small, 1.3 billion at 25M ratings).
+KEPT_IN_PARQUET = frozenset({"item_pair_sums", "user_pair_sums"})
+#: Where a warehouse keeps its runs: ``runs/<id>.partial`` while Spark writes,
+#: ``runs/<id>`` once it has succeeded (renamed: readers never see half a run).
+RUNS = "runs"
+PARTIAL = ".partial"
+
+
+class SparkUnavailableError(RecsysError):
+    """pyspark or Java is missing."""
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    """Where and how a build runs on Spark: the master URL (``local[*]``,
+    ``spark://host:7077``, ``yarn``, ``k8s://...``), Spark settings (``conf``), and the
+    warehouse folder whose ``runs/`` hold each run's tables as Parquet (None: beside the
+    database file, ``<file>.warehouse``)."""
+
+    master: str = "local[*]"
+    conf: Mapping[str, str] = field(default_factory=dict)
+    warehouse: Path | None = None
+
+    def warehouse_for(self, database: str) -> Path:
+        if self.warehouse is not None:
+            return Path(self.warehouse).resolve()
+        if database == ":memory:":
+            raise RecsysError("a Spark build of an in-memory database needs a warehouse folder")
+        return Path(f"{database}.warehouse").resolve()
+
+
+def session(
+    master: str = "local[*]",
+    conf: Mapping[str, str] | None = None,
+    warehouse: str | None = None,
+) -> SparkSession:
+    """A SparkSession on ``master`` (``local[*]``, ``spark://host:7077``, ``yarn``,
+    ``k8s://...``) with :data:`DEFAULT_CONF`, ``conf`` over it, and its warehouse
+    folder. An existing session of this process is reused (Spark allows one)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise SparkUnavailableError(
+            "the Spark engine needs pyspark: pip install 'recsys-duck[spark]' (and Java 17)"
+        ) from error
+    builder = SparkSession.builder.master(master).appName("recsys-duck")
+    settings = {**DEFAULT_CONF, **(conf or {})}
+    if warehouse is not None:
+        settings["spark.sql.warehouse.dir"] = warehouse
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:  # py4j raises plain exceptions when Java is missing
+        raise SparkUnavailableError(f"cannot start Spark on {master}: {error}") from error
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+class SparkConnection:
+    """Runs DuckDB-dialect statements on ``spark`` in ``database`` (see the module doc)."""
+
+    def __init__(self, spark: SparkSession, database: str) -> None:
+        self.spark = spark
+        self.database = database
+        self._rows: list[tuple[Any, ...]] = []
+        self.description: list[tuple[str, ...]] | None = None
+        spark.sql(f"USE {database}")
+
+    def execute(
+        self, statement: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> SparkConnection:
+        from recsys_duck.dialect import returns_rows, to_spark  # sqlglot: the spark extra
+
+        if params is not None and not isinstance(params, Mapping):
+            raise TypeError("the Spark engine binds named parameters only")
+        parts = to_spark(statement)
+        args = dict(params) if params else None
+        frame = None
+        for part in parts:
+            logger.debug("Spark SQL %s | args=%r", part, args)
+            frame = self.spark.sql(part, args=_used(part, args))
+        self._rows, self.description = [], None
+        if frame is not None and returns_rows(statement):
+            self._rows = [tuple(row) for row in frame.collect()]
+            self.description = [(name,) for name in frame.columns]
+        return self
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows, self._rows = self._rows, []
+        return rows
+
+
+def _used(statement: str, args: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The arguments a Spark statement names (Spark refuses unused ones in some forms)."""
+    if not args:
+        return None
+    used = {name: value for name, value in args.items() if f":{name}" in statement}
+    return used or None
+
+
+class SparkRun:
+    """One build's tables on Spark, and their way into and out of DuckDB (the
+    :class:`recsys_duck.pipeline.Handoff` of a build that Spark computes).
+
+    Spark's tables live in a database of their own at ``<warehouse>/runs/<id>.partial``;
+    :meth:`publish` renames the folder to ``runs/<id>`` and points the DuckDB views of
+    :data:`KEPT_IN_PARQUET` at it. Until then nothing outside the ``.partial`` folder has
+    changed, and :meth:`abandon` removes it.
+    """
+
+    def __init__(
+        self, spark: SparkSession, duck: duckdb.DuckDBPyConnection, warehouse: Path
+    ) -> None:
+        self.spark = spark
+        self.duck = duck
+        self.run_id = f"{time.strftime('%Y%m%dT%H%M%S')}_{os.getpid()}_{time.monotonic_ns()}"
+        self.partial = warehouse / RUNS / f"{self.run_id}{PARTIAL}"
+        self.final = warehouse / RUNS / self.run_id
+        self.database = f"recsys_{self.run_id}"
+        self.kept: list[str] = []
+
+    def start(self) -> SparkConnection:
+        """Create the run's Spark database; returns a connection that uses it."""
+        self.partial.mkdir(parents=True)
+        self.spark.sql(
+            f"CREATE DATABASE {self.database} LOCATION {string_literal(str(self.partial))}"
+        )
+        return SparkConnection(self.spark, self.database)
+
+    def to_spark(self, tables: Sequence[str]) -> None:
+        """The DuckDB tables, by Parquet files, into the Spark tables of the same names
+        (declared by the same ``00_tables`` files, so their columns are in one order), replacing
+        what the layers put there (the default settings row)."""
+        handoff = self.partial / "_handoff"
+        handoff.mkdir(exist_ok=True)
+        for table in tables:
+            path = handoff / f"{table}.parquet"
+            # COPY takes no bound parameters: the path is this run's own file.
+            execute(
+                self.duck,
+                f"copy {quote_identifier(table)} to {string_literal(str(path))} (format parquet)",
+            )
+            self.spark.sql(f"INSERT OVERWRITE TABLE {table} SELECT * FROM parquet.`{path}`")  # noqa: S608
+
+    def to_duckdb(self, tables: Sequence[str]) -> None:
+        """The Spark tables into the DuckDB tables of the same names (their layer files
+        declare them alike); the pair sums stay in Parquet (see :meth:`publish`)."""
+        for table in tables:
+            if table in KEPT_IN_PARQUET:
+                self.kept.append(table)
+                continue
+            files = _parquet_files(self.partial / table)
+            if files:
+                execute(
+                    self.duck,
+                    f"insert into {quote_identifier(table)} "  # noqa: S608 - own names
+                    "select * from read_parquet(?)",
+                    [[str(f) for f in files]],
+                )
+
+    def publish(self) -> None:
+        """Rename the run's folder into place, then make each table kept in Parquet a
+        DuckDB view of its files there."""
+        shutil.rmtree(self.partial / "_handoff", ignore_errors=True)
+        os.replace(self.partial, self.final)
+        for table in self.kept:
+            files = _parquet_files(self.final / table)
+            if not files:
+                continue  # not computed (that side's neighbours were left out): stays empty
+            name = quote_identifier(table)
+            execute(self.duck, f"drop table {name}")
+            execute(
+                self.duck,
+                f"create view {name} as select * from read_parquet("  # noqa: S608
+                f"{string_literal(str(self.final / table / '*.parquet'))})",
+            )
+
+    def abandon(self) -> None:
+        """Remove whatever this run wrote to the warehouse."""
+        for folder in (self.partial, self.final):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _parquet_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.parquet"))
+
+
+@contextmanager
+def spark_run(
+    duck: duckdb.DuckDBPyConnection, options: SparkOptions, database: str
+) -> Iterator[SparkRun]:
+    """A :class:`SparkRun` in the warehouse of ``options`` for the DuckDB ``database``;
+    removed from the warehouse if the block raises."""
+    warehouse = options.warehouse_for(database)
+    spark = session(options.master, options.conf, str(warehouse))
+    run = SparkRun(spark, duck, warehouse)
+    try:
+        yield run
+    except BaseException:
+        run.abandon()
+        raise
+    finally:
+        # The catalog entries go; the files stay (a published run is the DuckDB file's).
+        spark.catalog.clearCache()
+
+
+def forget_older_runs(warehouse: Path, keep: str) -> list[str]:
+    """Delete the runs of ``warehouse`` other than ``keep`` (the one the database file now
+    reads); returns their ids. Run after the database file is committed."""
+    removed = []
+    for folder in sorted((warehouse / RUNS).glob("*")):
+        if folder.name != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
