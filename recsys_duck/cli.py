@@ -19,9 +19,10 @@ import pandas as pd
 
 from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import InvalidArgumentError, RecsysError
-from recsys_duck.params import BuildParams
+from recsys_duck.params import ENGINES, BuildParams, Engine
 from recsys_duck.publish import publish
 from recsys_duck.recommender import Recommender
+from recsys_duck.spark import SparkOptions
 from recsys_duck.storage import write_text_atomically
 
 DEFAULT_DB = Path("data") / "recsys.duckdb"
@@ -168,6 +169,33 @@ def _params_options(fn: F) -> F:
     help="Download ml-latest-small from GroupLens when --data is absent.",
 )
 @_params_options
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="duckdb",
+    show_default=True,
+    help="Where the tables are computed: DuckDB itself, or Apache Spark (needs "
+    "pip install 'recsys-duck[spark]' and Java 17); DuckDB serves them either way.",
+)
+@click.option(
+    "--spark-master",
+    default="local[*]",
+    show_default=True,
+    help="Spark master URL: local[N], spark://host:7077, yarn, k8s://... (--engine spark).",
+)
+@click.option(
+    "--spark-conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Spark setting, e.g. spark.executor.memory=8g; repeat for more (--engine spark).",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of Spark's Parquet tables, one run folder per build "
+    "(default: <database file>.warehouse; --engine spark).",
+)
 @click.pass_context
 def build(
     ctx: click.Context,
@@ -177,12 +205,17 @@ def build(
     n_recommendations: int,
     memory_limit: str | None,
     neighbors: str,
+    engine: Engine,
+    spark_master: str,
+    spark_conf: tuple[str, ...],
+    warehouse: Path | None,
 ) -> None:
     """Load MovieLens and build every table, view and macro, all or nothing.
 
     \b
-    Example:
+    Examples:
         recsys-duck --db data/recsys.duckdb build --data data/ml-latest-small
+        recsys-duck --db data/spark.duckdb build --engine spark --spark-master 'local[2]'
     """
     settings: _Settings = ctx.obj
     if data_dir is None and not settings.db.exists():
@@ -192,13 +225,24 @@ def build(
     kinds = tuple(kind.strip() for kind in neighbors.split(",") if kind.strip())
     params = BuildParams(k=k, n_recommendations=n_recommendations, neighbors=kinds)
     params.check()  # before the database file is created
+    spark = SparkOptions(spark_master, _spark_settings(spark_conf), warehouse)
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
-        report = rec.build(data_dir, params)
+        report = rec.build(data_dir, params, engine=engine, spark=spark)
     summary = pd.DataFrame(
         {"step": list(report.seconds), "seconds": [round(s, 3) for s in report.seconds.values()]}
     )
     logging.getLogger(__name__).info("built %s in %.1f s", settings.db, report.total_seconds)
     _emit(summary, None)
+
+
+def _spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--spark-conf")
+        settings[key.strip()] = value.strip()
+    return settings
 
 
 @cli.command("add-ratings")

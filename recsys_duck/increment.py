@@ -35,7 +35,9 @@ from pathlib import Path
 import duckdb
 
 from recsys_duck import pipeline
+from recsys_duck.errors import RecsysError
 from recsys_duck.params import read_params
+from recsys_duck.spark import run_folders
 from recsys_duck.sql import run_file, step_file, transaction
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,13 @@ class IncrementReport:
 def add_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> IncrementReport:
     """Add the ratings of ``path`` and bring every stored table up to date, in one
     transaction (all or nothing)."""
+    folders = run_folders(con)
+    if folders:
+        raise RecsysError(
+            f"this database was built on Spark and its pair sums are Parquet files in "
+            f"{folders[0]}; add the new ratings to the data and build again with "
+            "--engine spark"
+        )
     neighbors = frozenset(read_params(con).neighbors)
     scope = pipeline.Scope("increment", neighbors=neighbors, new_ratings=Path(path))
     try:

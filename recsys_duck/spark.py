@@ -13,10 +13,13 @@ machine); this module imports it only when a session is made.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
 import shutil
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import SparkSession
 
 logger = logging.getLogger(__name__)
+# py4j logs each connection it closes at INFO ("Closing down clientserver connection").
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 #: Settings every session gets unless the caller sets them: timestamps in UTC as DuckDB
 #: keeps them, and no web UI (its port is one more thing to fail on a shared machine).
@@ -39,6 +44,8 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    "spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile="
+    + (Path(__file__).parent / "spark_log4j2.properties").as_uri(),
 }
 
 
@@ -51,8 +58,39 @@ RUNS = "runs"
 PARTIAL = ".partial"
 
 
+def run_folders(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The warehouse run folders the database file reads (``spark_runs``; none for a
+    DuckDB build, or a file made before the table existed)."""
+    (has_table,) = execute(
+        con,
+        "select count(*) from duckdb_tables() "
+        "where database_name = current_database() and table_name = 'spark_runs'",
+    ).fetchone() or (0,)
+    if not has_table:
+        return []
+    return [str(row[0]) for row in execute(con, "select run_folder from spark_runs").fetchall()]
+
+
 class SparkUnavailableError(RecsysError):
     """pyspark or Java is missing."""
+
+
+class SparkError(RecsysError):
+    """A statement failed on Spark (the message is Spark's first line)."""
+
+
+def _first_line(error: BaseException) -> str:
+    """The line of a Spark or py4j error that says what went wrong: the last ``Caused
+    by``, else the Java exception's message, without the Java class name."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    causes = [line for line in lines if line.startswith("Caused by:")]
+    if causes:
+        line = causes[-1].removeprefix("Caused by:").strip()
+    elif len(lines) > 1 and lines[0].startswith("An error occurred while calling"):
+        line = lines[1].lstrip(": ")
+    else:
+        line = lines[0] if lines else type(error).__name__
+    return re.sub(r"^[\w.$]+(Exception|Error): ", "", line)
 
 
 @dataclass(frozen=True)
@@ -95,10 +133,16 @@ def session(
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        spark = builder.getOrCreate()
+        with warnings.catch_warnings():
+            # pyspark 4.3 warns that it does not yet fully support pandas 3; the engine
+            # hands tables over as Parquet files, never as pandas frames.
+            warnings.simplefilter("ignore", FutureWarning)
+            spark = builder.getOrCreate()
     except Exception as error:  # py4j raises plain exceptions when Java is missing
-        raise SparkUnavailableError(f"cannot start Spark on {master}: {error}") from error
-    spark.sparkContext.setLogLevel("ERROR")
+        raise SparkUnavailableError(
+            f"cannot start Spark on {master}: {_first_line(error)}"
+        ) from error
+    spark.sparkContext.setLogLevel("OFF")  # failures reach the caller as exceptions
     return spark
 
 
@@ -124,7 +168,10 @@ class SparkConnection:
         frame = None
         for part in parts:
             logger.debug("Spark SQL %s | args=%r", part, args)
-            frame = self.spark.sql(part, args=_used(part, args))
+            try:
+                frame = self.spark.sql(part, args=_used(part, args))
+            except Exception as error:  # pyspark's and py4j's errors share no base class
+                raise SparkError(f"Spark failed: {_first_line(error)}") from error
         self._rows, self.description = [], None
         if frame is not None and returns_rows(statement):
             self._rows = [tuple(row) for row in frame.collect()]
@@ -167,13 +214,22 @@ class SparkRun:
         self.final = warehouse / RUNS / self.run_id
         self.database = f"recsys_{self.run_id}"
         self.kept: list[str] = []
+        # The folders this run creates, removed again if it fails.
+        self._created = [p for p in (warehouse / RUNS, warehouse) if not p.exists()]
 
     def start(self) -> SparkConnection:
-        """Create the run's Spark database; returns a connection that uses it."""
+        """Create the run's Spark database; returns a connection that uses it. Removes
+        the ``.partial`` folders of runs that were killed (a warehouse serves one database
+        file, whose writers take turns: see :func:`recsys_duck.storage.writer`)."""
+        for stale in self.partial.parent.glob(f"*{PARTIAL}"):
+            logger.info("removing %s, left by a build that did not finish", stale)
+            shutil.rmtree(stale, ignore_errors=True)
         self.partial.mkdir(parents=True)
-        self.spark.sql(
-            f"CREATE DATABASE {self.database} LOCATION {string_literal(str(self.partial))}"
-        )
+        location = string_literal(str(self.partial))
+        try:
+            self.spark.sql(f"CREATE DATABASE {self.database} LOCATION {location}")
+        except Exception as error:  # a setting refused when the session's state is made
+            raise SparkError(f"Spark failed: {_first_line(error)}") from error
         return SparkConnection(self.spark, self.database)
 
     def to_spark(self, tables: Sequence[str]) -> None:
@@ -212,6 +268,11 @@ class SparkRun:
         DuckDB view of its files there."""
         shutil.rmtree(self.partial / "_handoff", ignore_errors=True)
         os.replace(self.partial, self.final)
+        execute(
+            self.duck,
+            "insert into spark_runs (run_folder, master, built_at) values (?, ?, now()::timestamp)",
+            [str(self.final), self.spark.sparkContext.master],
+        )
         for table in self.kept:
             files = _parquet_files(self.final / table)
             if not files:
@@ -228,6 +289,9 @@ class SparkRun:
         """Remove whatever this run wrote to the warehouse."""
         for folder in (self.partial, self.final):
             shutil.rmtree(folder, ignore_errors=True)
+        for folder in self._created:
+            with contextlib.suppress(OSError):  # not empty: another run's
+                folder.rmdir()
 
 
 def _parquet_files(folder: Path) -> list[Path]:
@@ -248,9 +312,6 @@ def spark_run(
     except BaseException:
         run.abandon()
         raise
-    finally:
-        # The catalog entries go; the files stay (a published run is the DuckDB file's).
-        spark.catalog.clearCache()
 
 
 def forget_older_runs(warehouse: Path, keep: str) -> list[str]:

@@ -39,7 +39,8 @@ import duckdb
 import filelock
 
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, RecsysError
-from recsys_duck.sql import execute, transaction
+from recsys_duck.spark import run_folders
+from recsys_duck.sql import execute, string_literal, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +95,15 @@ def connect(
 
     With ``harden``, the :data:`HARDENING` settings are applied at connect time and the
     configuration is locked once the progress bar is off (it is a per-connection
-    setting that DuckDB refuses as connect-time configuration).
+    setting that DuckDB refuses as connect-time configuration). External access is
+    turned off just before the lock, once the folders of a Spark build's Parquet tables
+    (``spark_runs``) are DuckDB's ``allowed_directories``: its pair-sum views read them.
     """
     settings = dict(config or {})
     if harden:
         settings.update(HARDENING)
+        # DuckDB takes allowed_directories only once the database has started.
+        del settings["enable_external_access"]
     con = duckdb.connect(path, read_only=read_only, config=settings)
     try:
         (locked,) = execute(con, "select current_setting('lock_configuration')").fetchone() or (
@@ -112,6 +117,8 @@ def connect(
             # DuckDB's progress bar would write to stdout; progress is logged instead.
             execute(con, "set enable_progress_bar = false")
             if harden:
+                _allow_spark_runs(con)
+                execute(con, "set enable_external_access = false")
                 execute(con, "set lock_configuration = true")
     except BaseException:
         con.close()
@@ -140,6 +147,16 @@ def check_not_open(path: str | os.PathLike[str]) -> None:
             "(DuckDB shares one database instance per file and process, so it would keep "
             "reading the old file after this write replaces it)"
         ) from None
+
+
+def _allow_spark_runs(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the run folders of ``spark_runs`` (when the file has that table) the only
+    folders a hardened connection may read."""
+    folders = run_folders(con)
+    if folders:
+        # SET takes no bound parameters; the folders are quoted as string literals.
+        listed = ", ".join(string_literal(folder.rstrip("/") + "/") for folder in folders)
+        execute(con, f"set allowed_directories = [{listed}]")
 
 
 def _check_hardened(con: duckdb.DuckDBPyConnection, path: str) -> None:
