@@ -213,8 +213,9 @@ def build(
     """Load MovieLens and build every table, view and macro, all or nothing.
 
     \b
-    Examples:
+    Example:
         recsys-duck --db data/recsys.duckdb build --data data/ml-latest-small
+    and on Apache Spark, served by the same file afterwards:
         recsys-duck --db data/spark.duckdb build --engine spark --spark-master 'local[2]'
     """
     settings: _Settings = ctx.obj

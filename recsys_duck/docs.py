@@ -58,13 +58,25 @@ def _scopes(step: Step) -> str:
     return ", ".join(mode for mode in ("build", "train", "increment") if mode in step.modes)
 
 
+def _engine(step: Step) -> str:
+    """Where a step runs in a build that Spark computes (``build --engine spark``)."""
+    if step.is_layer:
+        return "both" if step.spark else "DuckDB"
+    if step.driver:
+        return "DuckDB, handed to Spark" if step.fills else "DuckDB"
+    return "Spark, handed to DuckDB"
+
+
 def plan_markdown() -> str:
     """The plan as a table: one row per step, in the order it runs."""
-    rows = ["| step | runs in | needs | creates or fills |", "|---|---|---|---|"]
+    rows = [
+        "| step | runs in | needs | with `--engine spark` | creates or fills |",
+        "|---|---|---|---|---|",
+    ]
     for step in PLAN:
         objects = ", ".join(f"`{name}`" for name in step.objects()) or "(a check)"
         needs = step.needs or ""
-        rows.append(f"| `{step.name}` | {_scopes(step)} | {needs} | {objects} |")
+        rows.append(f"| `{step.name}` | {_scopes(step)} | {needs} | {_engine(step)} | {objects} |")
     return "\n".join(rows)
 
 
@@ -72,13 +84,14 @@ def layout_markdown() -> str:
     """The folders of ``sql/`` in the order the plan runs them."""
     layers = [step.name for step in PLAN if step.is_layer]
     steps = sorted(p.name for p in (sql_dir() / "steps").iterdir() if p.is_dir())
+    parts = sorted({p.name.split(".")[1] for p in sql_dir().glob("[0-9]*/*.*.sql")})
     return "\n".join(
         [
             "```",
             "sql/          the layers, in the order the plan runs them:",
             *(f"                {name}/" for name in layers),
             "              <object>.sql creates one object; <object>.<part>.sql beside it fill it",
-            "              (batch, work, prepare, finish, cleanup, scope, refresh, increment);",
+            "              (" + ", ".join(parts) + ");",
             "              audits/ holds queries that return offending rows; steps/ what",
             "              belongs to one command: " + ", ".join(f"{name}/" for name in steps),
             "```",

@@ -20,6 +20,11 @@ A step names the tables it fills, the scopes it runs in and the neighbour kind i
 (``item``, ``user`` or ``content``: ``build --neighbors`` leaves the others out). What a
 step runs is SQL in ``sql/``: a layer's files, or the parts beside a table
 (``<table>.batch.sql``, ``<table>.refresh.sql``, ...; see :mod:`recsys_duck.sql`).
+
+Layers only declare tables, make views and macros; steps fill tables. So the same plan
+runs on two engines (``build --engine spark``, :func:`build`): the steps that load
+(``driver``) on DuckDB, the layers on both, the filling steps on Spark, each table
+handed over as Parquet (:class:`Phase`).
 """
 
 from __future__ import annotations
@@ -524,7 +529,10 @@ def _build_on_spark(
     report = run(con, replace(scope, phase="driver"))
     with spark_run(con, options, database) as spark:
         spark_con = spark.start()
-        computed = run(spark_con, replace(scope, phase="compute", handoff=spark))  # type: ignore[arg-type]
+        # A SparkConnection stands in for the DuckDB connection: the steps only execute
+        # statements and fetch small results (recsys_duck.spark).
+        compute = replace(scope, phase="compute", handoff=spark)
+        computed = run(spark_con, compute)  # type: ignore[arg-type]
         run(con, replace(scope, phase="serve", handoff=spark))
         spark.publish()
     report.seconds.update({f"spark:{name}": s for name, s in computed.seconds.items()})

@@ -1,0 +1,227 @@
+"""Benchmark the Spark engine against the DuckDB build of the same data, in one run.
+
+Run from the repository root (needs ``pip install -e '.[bench,spark]'`` and Java 17):
+
+    PYTHONPATH=. python bench/bench_spark.py --data ../shared/data/ml-latest-small
+    PYTHONPATH=. python bench/bench_spark.py --synthetic 1M --neighbors item
+
+Each build is ``recsys-duck build`` in a child process: first ``--engine duckdb``, then
+``--engine spark --spark-master local[2]`` (or ``--master``), into fresh files. For
+each it records the wall time and the peak memory of the whole process tree (the Python
+process and, for Spark, its JVM), sampled every 50 ms, and the seconds of every step.
+Then it compares the served tables: pair sums row for row (bit-identical expected),
+neighbour ranks (identical up to ties at the k-th place) and similarities, baseline
+biases, and recommendations. A markdown summary goes to stdout, everything to
+``bench/results/spark_<name>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+NEIGHBORS = {"item": ("movie_id", "item_neighbors"), "user": ("user_id", "user_neighbors")}
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_measured(args: list[str]) -> dict[str, Any]:
+    """``recsys-duck ARGS`` in a child process: wall time, peak RSS of its process tree
+    (children included: Spark's JVM), and the step table it prints."""
+    command = [sys.executable, "-c", "from recsys_duck.cli import main; main()", *args]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+
+    def poll() -> None:
+        nonlocal peak
+        parent = psutil.Process(child.pid)
+        while child.poll() is None:
+            try:
+                tree = [parent, *parent.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    output, errors = child.communicate()
+    wall = time.perf_counter() - start
+    watcher.join()
+    if child.returncode != 0:
+        raise RuntimeError(f"recsys-duck {' '.join(args)} failed:\n{errors[-3000:]}")
+    steps = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] != "step":
+            steps[parts[0]] = float(parts[1])
+    return {"wall_seconds": wall, "peak_rss_mib": peak / 2**20, "steps": steps}
+
+
+def compare(duck: Path, spark: Path, neighbors: list[str]) -> dict[str, Any]:
+    """How the Spark build's tables differ from the DuckDB build's."""
+    con = duckdb.connect()
+    con.execute(f"attach '{duck}' as d (read_only)")
+    con.execute(f"attach '{spark}' as s (read_only)")
+
+    def one(query: str) -> Any:
+        row = con.execute(query).fetchone()
+        assert row is not None
+        return row[0] if len(row) == 1 else row
+
+    found: dict[str, Any] = {}
+    for side in ("item", "user"):
+        if side not in neighbors:
+            continue
+        table = f"{side}_pair_sums"
+        # The attached databases d and s and the table names are this script's own.
+        query = "select count(*) from (select * from {a}.{t} except all select * from {b}.{t})"
+        differ = sum(one(query.format(a=a, b=b, t=table)) for a, b in (("d", "s"), ("s", "d")))
+        found[table] = {"rows": one(f"select count(*) from d.{table}"), "rows_differing": differ}  # noqa: S608
+    for kind in ("item", "user", "content"):
+        if kind not in neighbors:
+            continue
+        key = "movie_id" if kind != "user" else "user_id"
+        table = f"{kind}_neighbors"
+        rows, other, max_diff, k_th = one(
+            f"select count(*), count(*) filter (where d.neighbor_id <> s.neighbor_id), "  # noqa: S608
+            "max(abs(d.similarity - s.similarity)), "
+            "count(*) filter (where d.neighbor_id <> s.neighbor_id and d.rank = "
+            f"(select max(rank) from d.{table})) "
+            f"from d.{table} as d full join s.{table} as s using ({key}, rank)"
+        )
+        found[table] = {
+            "rows": rows,
+            "other_neighbor": other,
+            "other_neighbor_at_kth_place": k_th,
+            "max_abs_similarity_difference": max_diff,
+        }
+    found["baseline_biases"] = {
+        "max_abs_difference": one(
+            "select max(abs(d.bias - s.bias)) from d.baseline_biases as d "
+            "join s.baseline_biases as s using (kind, id)"
+        )
+    }
+    rows, other, max_rel = one(
+        "select count(*), count(*) filter (where d.movie_id is distinct from s.movie_id), "
+        "max(abs(d.score - s.score) / nullif(abs(d.score), 0)) "
+        "from d.recommendations as d full join s.recommendations as s "
+        "using (method, user_id, rank)"
+    )
+    found["recommendations"] = {
+        "rows": rows,
+        "other_movie": other,
+        "max_relative_score_difference": max_rel,
+    }
+    con.close()
+    return found
+
+
+def synthetic_folder(size: str, seed: int, root: Path) -> Path:
+    """A MovieLens folder of the synthetic ``size`` (bench/synthetic.py), with genres."""
+    from bench.bench_increment import write_folders
+    from bench.synthetic import load_or_generate
+
+    _, parquet, _ = load_or_generate(size, seed, REPO_ROOT / "data" / "synthetic")  # type: ignore[arg-type]
+    write_folders(parquet, root, seed, new_share=0.0)
+    return root / "full"
+
+
+def summary(result: dict[str, Any]) -> str:
+    duck, spark = result["duckdb"], result["spark"]
+    lines = [
+        f"### Spark engine vs DuckDB: {result['name']} ({result['neighbors']})",
+        "",
+        "| engine | wall s | peak RSS MiB (process tree) |",
+        "|---|---|---|",
+        f"| DuckDB | {duck['wall_seconds']:.1f} | {duck['peak_rss_mib']:.0f} |",
+        f"| Spark {result['master']} | {spark['wall_seconds']:.1f} | {spark['peak_rss_mib']:.0f} |",
+        "",
+        f"Spark / DuckDB wall: {spark['wall_seconds'] / duck['wall_seconds']:.1f}x. "
+        "Slowest Spark steps: "
+        + ", ".join(
+            f"{name.removeprefix('spark:')} {seconds:.1f} s"
+            for name, seconds in sorted(spark["steps"].items(), key=lambda kv: -kv[1])[:6]
+        ),
+        "",
+        "```",
+        json.dumps(result["agreement"], indent=1),
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, help="a MovieLens folder")
+    source.add_argument("--synthetic", choices=["1M", "10M", "25M"], help="a synthetic size")
+    parser.add_argument("--neighbors", default="item,user,content")
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--driver-memory", default="8g")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    neighbors = [k.strip() for k in args.neighbors.split(",") if k.strip()]
+    with tempfile.TemporaryDirectory(prefix="bench_spark_") as tmp:
+        root = Path(tmp)
+        if args.data is not None:
+            data, name = args.data, args.data.name
+        else:
+            data, name = synthetic_folder(args.synthetic, args.seed, root), args.synthetic
+        common = ["build", "--data", str(data), "--neighbors", ",".join(neighbors)]
+        progress(f"DuckDB build of {name}")
+        duck = run_measured(["--db", str(root / "duck.duckdb"), *common, "--no-download"])
+        progress(f"DuckDB: {duck['wall_seconds']:.1f} s; Spark build on {args.master}")
+        spark = run_measured(
+            [
+                "--db",
+                str(root / "spark.duckdb"),
+                *common,
+                "--no-download",
+                "--engine",
+                "spark",
+                "--spark-master",
+                args.master,
+                "--spark-conf",
+                f"spark.driver.memory={args.driver_memory}",
+            ]
+        )
+        progress(f"Spark: {spark['wall_seconds']:.1f} s; comparing tables")
+        agreement = compare(root / "duck.duckdb", root / "spark.duckdb", neighbors)
+    result = {
+        "name": name,
+        "neighbors": ",".join(neighbors),
+        "master": args.master,
+        "driver_memory": args.driver_memory,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "cpus": psutil.cpu_count(),
+        "duckdb": duck,
+        "spark": spark,
+        "agreement": agreement,
+    }
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / f"spark_{name}_{'_'.join(neighbors)}.json"
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(summary(result))
+    progress(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
