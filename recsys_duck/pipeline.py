@@ -533,9 +533,10 @@ def _build_on_spark(
         # statements and fetch small results (recsys_duck.spark).
         compute = replace(scope, phase="compute", handoff=spark)
         computed = run(spark_con, compute)  # type: ignore[arg-type]
-        run(con, replace(scope, phase="serve", handoff=spark))
+        served = run(con, replace(scope, phase="serve", handoff=spark))
         spark.publish()
     report.seconds.update({f"spark:{name}": s for name, s in computed.seconds.items()})
+    report.seconds.update({f"serve:{name}": s for name, s in served.seconds.items()})
     report.spark_run = spark.final
     return report
 
