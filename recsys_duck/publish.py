@@ -179,6 +179,16 @@ def libpq_options(url: str) -> dict[str, str]:
             "postgresql://user@host:5432/dbname (password from PGPASSWORD or ~/.pgpass, "
             "or user:password@ in the URL)"
         )
+    _, _, rest = url.partition("://")
+    userinfo = rest.rpartition("@")[0]
+    if any(c in userinfo for c in "/?#"):
+        # urlsplit would cut the URL at that character and take part of the password
+        # for the host or port; libpq, too, needs them percent-encoded.
+        raise InvalidArgumentError(
+            f"the user or password in {redact_url(url)!r} has a '/', '?' or '#': "
+            "percent-encode them (%2F, %3F, %23), or leave the password out of the URL "
+            "and set PGPASSWORD"
+        )
     options: dict[str, str] = {}
     try:
         port = parts.port
@@ -203,14 +213,19 @@ def libpq_options(url: str) -> dict[str, str]:
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password (in the user part or a ``password=`` option) as ``***``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, hostinfo = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{hostinfo}"
+    """The URL with its password (in the user part or a ``password=`` option) as ``***``.
+
+    The user part ends at the last ``@``, whatever comes before it: a password with an
+    unencoded ``/``, ``?``, ``#`` or ``@`` is hidden whole."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***" if "@" in url else url
+    userinfo, at, hostpart = rest.rpartition("@")
+    if at and ":" in userinfo:
+        userinfo = userinfo.split(":", 1)[0] + ":***"
+    parts = urlsplit(f"{scheme}://{hostpart}")
     query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+    netloc = f"{userinfo}@{parts.netloc}" if at else parts.netloc
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 

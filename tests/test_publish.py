@@ -542,6 +542,21 @@ def test_urls_parse_and_redact() -> None:
         assert "secret" not in str(caught.value)
 
 
+@pytest.mark.parametrize("secret", ["Sec#ret99", "Sec/ret99", "Sec?ret99", "Se@c:r#e/t?"])
+def test_no_error_quotes_the_password_whatever_its_characters(secret: str) -> None:
+    """Issue 19 (3): an unencoded '#' made urlsplit take the password for the port, and
+    'bad port in ...' quoted it."""
+    url = f"postgresql://publisher:{secret}@127.0.0.1:5432/analytics"
+    with pytest.raises(ValueError, match="percent-encode") as caught:
+        libpq_options(url)
+    message = str(caught.value)
+    assert "publisher:***@127.0.0.1:5432/analytics" in message
+    for piece in {secret, *re.split(r"[#/?@:]", secret)}:
+        if len(piece) > 1:
+            assert piece not in message
+    assert redact_url(url) == "postgresql://publisher:***@127.0.0.1:5432/analytics"
+
+
 def test_missing_extension_says_how_to_install(
     source_a: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
