@@ -511,6 +511,26 @@ def test_schema_not_made_by_publish_is_never_replaced(pg: Postgres, source_a: Pa
     assert {"mine"} <= schemas(pg.admin) and "mine__new" not in schemas(pg.admin)
 
 
+@pytest.mark.parametrize("suffix", ["__old", "__new"])
+def test_a_users_schema_named_like_a_leftover_is_refused_not_dropped(
+    pg: Postgres, source_a: Path, suffix: str
+) -> None:
+    """Issue 19 (4): publish --schema reports dropped a user's reports__old with CASCADE."""
+    schema = f"reports{suffix.replace('_', '')}"  # a schema name of this test's own
+    with psycopg.connect(pg.publisher, autocommit=True) as con:
+        con.execute(f"create schema {schema}{suffix}")
+        con.execute(f"create table {schema}{suffix}.important (i integer)")
+        con.execute(f"insert into {schema}{suffix}.important values (42)")  # noqa: S608
+    done = run_cli("--db", str(source_a), "publish", "--postgres", pg.publisher, "--schema", schema)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert f"schema {schema}{suffix} exists and was not created by recsys-duck" in last, last
+    with psycopg.connect(pg.publisher) as con:
+        row = con.execute(f"select i from {schema}{suffix}.important").fetchone()  # noqa: S608
+    assert row == (42,)
+    assert schema not in schemas(pg.admin)
+
+
 def test_file_held_open_by_this_process(pg: Postgres, source_a: Path) -> None:
     """A Recommender of the same process (hardened, other settings) has the file open."""
     with Recommender(source_a, read_only=True) as rec:

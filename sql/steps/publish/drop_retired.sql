@@ -8,6 +8,10 @@ declare
     retired text := current_setting('recsys_duck.schema') || '__old';
 begin
     perform set_config('lock_timeout', '1s', true);
-    execute format('drop schema if exists %I cascade', retired);
+    -- Only a schema marked as a publication (the swap renamed ours to this name).
+    if coalesce(obj_description(to_regnamespace(quote_ident(retired)), 'pg_namespace'), '')
+        like 'recsys-duck publication%' then
+        execute format('drop schema if exists %I cascade', retired);
+    end if;
 end
 $$;
