@@ -469,8 +469,10 @@ def test_failure_at_the_swap_keeps_the_publication(
         assert schema_contents(pg.analyst, "recsys_swap") == before
         assert "recsys_swap__new" not in schemas(pg.admin)  # committed, then dropped
         con.execute("drop view public.my_titles")
-        # a staging schema left by a publish killed after its first transaction
+        # a staging schema left by a publish killed after its first transaction: made
+        # and marked (by its comment) in that transaction, as publish/prepare.sql does
         con.execute("create schema recsys_swap__new")
+        con.execute("comment on schema recsys_swap__new is 'recsys-duck publication, killed'")
         con.execute("create table recsys_swap__new.junk (i integer)")
     publish(source_b, pg.publisher, schema="recsys_swap")
     assert schema_contents(pg.analyst, "recsys_swap") == {
