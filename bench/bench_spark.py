@@ -76,7 +76,7 @@ def run_measured(args: list[str]) -> dict[str, Any]:
 
 def compare(duck: Path, spark: Path, neighbors: list[str]) -> dict[str, Any]:
     """How the Spark build's tables differ from the DuckDB build's."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     con.execute(f"attach '{duck}' as d (read_only)")
     con.execute(f"attach '{spark}' as s (read_only)")
 
@@ -136,9 +136,9 @@ def compare(duck: Path, spark: Path, neighbors: list[str]) -> dict[str, Any]:
 def synthetic_folder(size: str, seed: int, root: Path) -> Path:
     """A MovieLens folder of the synthetic ``size`` (bench/synthetic.py), with genres."""
     from bench.bench_increment import write_folders
-    from bench.synthetic import load_or_generate
+    from bench.synthetic import SIZES, load_or_generate
 
-    _, parquet, _ = load_or_generate(size, seed, REPO_ROOT / "data" / "synthetic")  # type: ignore[arg-type]
+    _, parquet, _ = load_or_generate(SIZES[size], seed, REPO_ROOT / "data" / "synthetic")
     write_folders(parquet, root, seed, new_share=0.0)
     return root / "full"
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import InvalidArgumentError, RecsysError
+from recsys_duck.loader import ParquetInput
 from recsys_duck.params import ENGINES, BuildParams, Engine
 from recsys_duck.publish import publish
 from recsys_duck.recommender import Recommender
@@ -163,6 +164,23 @@ def _params_options(fn: F) -> F:
     "or data/ml-latest-small for a new database).",
 )
 @click.option(
+    "--ratings",
+    metavar="PARQUET",
+    help="Ratings as Parquet instead of --data: a file, folder or glob with MovieLens' "
+    "columns userId, movieId, rating, timestamp (Unix seconds); with --engine spark any "
+    "path Spark reads (s3a://, hdfs://). Needs --movies.",
+)
+@click.option(
+    "--movies",
+    metavar="PARQUET",
+    help="Movies as Parquet (movieId, title, genres), with --ratings.",
+)
+@click.option(
+    "--tags",
+    metavar="PARQUET",
+    help="Tags as Parquet (userId, movieId, tag, timestamp), optional, with --ratings.",
+)
+@click.option(
     "--download/--no-download",
     default=True,
     show_default=True,
@@ -200,6 +218,9 @@ def _params_options(fn: F) -> F:
 def build(
     ctx: click.Context,
     data_dir: Path | None,
+    ratings: str | None,
+    movies: str | None,
+    tags: str | None,
     download: bool,
     k: int,
     n_recommendations: int,
@@ -217,9 +238,13 @@ def build(
         recsys-duck --db data/recsys.duckdb build --data data/ml-latest-small
     and on Apache Spark, served by the same file afterwards:
         recsys-duck --db data/spark.duckdb build --engine spark --spark-master 'local[2]'
+    from Parquet files where the data lives:
+        recsys-duck --db data/lake.duckdb build --engine spark \\
+            --ratings s3a://bucket/ratings/ --movies s3a://bucket/movies.parquet
     """
     settings: _Settings = ctx.obj
-    if data_dir is None and not settings.db.exists():
+    parquet = _parquet_input(data_dir, ratings, movies, tags)
+    if data_dir is None and parquet is None and not settings.db.exists():
         data_dir = DEFAULT_DATA
     if data_dir is not None and download and data_dir.resolve() == DEFAULT_DATA.resolve():
         ensure_movielens(data_dir)
@@ -228,12 +253,24 @@ def build(
     params.check()  # before the database file is created
     spark = SparkOptions(spark_master, _spark_settings(spark_conf), warehouse)
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
-        report = rec.build(data_dir, params, engine=engine, spark=spark)
+        report = rec.build(data_dir, params, engine=engine, spark=spark, parquet=parquet)
     summary = pd.DataFrame(
         {"step": list(report.seconds), "seconds": [round(s, 3) for s in report.seconds.values()]}
     )
     logging.getLogger(__name__).info("built %s in %.1f s", settings.db, report.total_seconds)
     _emit(summary, None)
+
+
+def _parquet_input(
+    data_dir: Path | None, ratings: str | None, movies: str | None, tags: str | None
+) -> ParquetInput | None:
+    if ratings is None and movies is None and tags is None:
+        return None
+    if data_dir is not None:
+        raise click.UsageError("give either --data (a MovieLens folder) or --ratings/--movies")
+    if ratings is None or movies is None:
+        raise click.UsageError("Parquet input needs both --ratings and --movies")
+    return ParquetInput(ratings, movies, tags)
 
 
 def _spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:

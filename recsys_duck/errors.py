@@ -14,8 +14,9 @@ class InvalidArgumentError(RecsysError, ValueError):
 class DataError(RecsysError):
     """An input file is missing, unreadable or breaks a rule of the MovieLens format.
 
-    ``path``, ``line`` and ``column`` locate the first offending value when known
-    (``line`` counts from 1 and includes the header line).
+    ``path``, ``line`` (or, in a Parquet file, ``row``) and ``column`` locate the first
+    offending value when known (``line`` counts from 1 and includes the header line;
+    ``row`` counts a Parquet file's rows from 1).
     """
 
     def __init__(
@@ -24,16 +25,20 @@ class DataError(RecsysError):
         *,
         path: str | None = None,
         line: int | None = None,
+        row: int | None = None,
         column: str | None = None,
     ) -> None:
         self.path = path
         self.line = line
+        self.row = row
         self.column = column
         where = ""
         if path is not None:
             where = path
             if line is not None:
                 where += f", line {line}"
+            if row is not None:
+                where += f", row {row}"
             if column is not None:
                 where += f", column {column}"
             where += ": "

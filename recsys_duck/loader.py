@@ -20,6 +20,10 @@ them, also when blank lines or quoted values spanning lines come first:
   ordinality``) and mapped to lines by splitting the file into lines and keeping those
   that start a record: not blank, and after an even number of double quotes.
 
+:func:`load_parquet` loads the same tables from Parquet files with MovieLens' column
+names (:class:`ParquetInput`): every column is read as text and then staged and
+checked by the same steps, and errors name the file, its 1-based row and the column.
+
 The SQL lives in ``sql/steps/load/``, one file per statement or family of statements
 (``read_raw``, ``stage_<table>``, ``check_<table>``, ``replace_tables``, ``line_map``,
 ...); this module only runs them in order and turns what they find into messages.
@@ -31,7 +35,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -88,6 +92,27 @@ _FILES = (
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 
 
+@dataclass(frozen=True)
+class ParquetInput:
+    """Ratings and movies, and optionally tags, as Parquet: each a file, a folder of
+    files or a glob, with MovieLens' column names (ratings: userId, movieId, rating,
+    timestamp in Unix seconds; movies: movieId, title, genres; tags: userId, movieId,
+    tag, timestamp). DuckDB reads local paths; a build on Spark reads any path Spark
+    reaches (``s3a://``, ``hdfs://``, ...), and DuckDB checks Spark's copy.
+    """
+
+    ratings: str
+    movies: str
+    tags: str | None = None
+
+    def sources(self) -> dict[str, str]:
+        """The path of each table given (movies, ratings and perhaps tags)."""
+        found = {"movies": self.movies, "ratings": self.ratings}
+        if self.tags is not None:
+            found["tags"] = self.tags
+        return found
+
+
 def load_movielens(
     con: duckdb.DuckDBPyConnection, directory: str | os.PathLike[str]
 ) -> dict[str, int]:
@@ -124,6 +149,41 @@ def load_movielens(
     return counts
 
 
+def load_parquet(
+    con: duckdb.DuckDBPyConnection,
+    source: ParquetInput,
+    staged: Mapping[str, str] | None = None,
+) -> dict[str, int]:
+    """Replace the contents of movies, ratings, tags and links with Parquet files, all or
+    nothing, as :func:`load_movielens` does with a folder (links stays empty, and tags
+    when ``source`` has none). ``staged`` maps a table to the local copy of its files
+    that Spark wrote (with each row's file and row index), to read instead.
+
+    Returns the number of rows loaded per table.
+    """
+    start = time.perf_counter()
+    sources = source.sources()
+    counts: dict[str, int] = {}
+    try:
+        for spec in _FILES:
+            path = sources.get(spec.table)
+            if path is None:
+                run_file(con, _step(f"stage_{spec.table}_empty"))
+                counts[spec.table] = 0
+            else:
+                copy = None if staged is None else staged.get(spec.table)
+                counts[spec.table] = _stage_parquet(con, path, spec, copy)
+        run_file(con, _step("replace_tables"))
+    finally:
+        _drop_temporaries(con)
+    logger.info(
+        "loaded %s from Parquet in %.2f s",
+        ", ".join(f"{n} {table}" for table, n in counts.items()),
+        time.perf_counter() - start,
+    )
+    return counts
+
+
 def load_new_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> int:
     """Check a ratings file of new ratings (MovieLens' ratings.csv columns) against the
     database and stage it as the temporary table ``_recsys_new_ratings``.
@@ -147,7 +207,7 @@ def load_new_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str
         run_file(con, _step("stage_movies_from_table"))
         n_rows = _stage(con, file, spec)
         run_file(con, _step("check_new_ratings"))
-        _check_problems(con, file, spec, n_rows)
+        _check_problems(con, file, spec, lambda records: _csv_places(con, file, records, n_rows))
         run_file(con, _step("stage_new_ratings"))
     return n_rows
 
@@ -193,8 +253,56 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
             line=2,
         )
     run_file(con, _step(f"check_{spec.table}"), {"max_epoch": _MAX_EPOCH})
-    _check_problems(con, path, spec, int(n_rows))
+    _check_problems(con, path, spec, lambda records: _csv_places(con, path, records, int(n_rows)))
     logger.debug("%s: %d rows pass every check", path, n_rows)
+    return int(n_rows)
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: str, spec: _File, copy: str | None) -> int:
+    """Read one table's Parquet files (or Spark's ``copy`` of them) into its staging
+    table, check it, and return its number of rows."""
+    if copy is None:
+        if "://" in path:
+            raise DataError(
+                "DuckDB reads local Parquet files here; build with --engine spark to read "
+                "from this location",
+                path=path,
+            )
+        local = Path(path)
+        paths, locate = [str(local / "**" / "*.parquet") if local.is_dir() else path], True
+    else:
+        paths, locate = [copy], False
+    try:
+        run_file(con, _step("read_raw_parquet"), {"paths": paths, "locate": locate})
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise DataError(
+            f"cannot read it as Parquet ({reason}); pass a Parquet file, a folder of "
+            f"Parquet files or a glob such as ratings/*.parquet",
+            path=path,
+        ) from exc
+    found = [
+        name
+        for (name, *_) in _query(con, "raw_columns").description or ()
+        if name not in ("_recsys_file", "_recsys_row", "ordinality")
+    ]
+    missing = [name for name in spec.columns if name not in found]
+    if missing:
+        raise DataError(
+            f"the Parquet files lack column(s) {', '.join(missing)}: expected "
+            f"{', '.join(spec.columns)}, found {', '.join(found)}; rename the columns when "
+            "writing the files (names are case-sensitive)",
+            path=path,
+            column=missing[0],
+        )
+    run_file(con, _step(f"stage_{spec.table}"))
+    (n_rows,) = _one(con, "count_raw")
+    if n_rows == 0:
+        raise DataError(
+            f"the Parquet files hold no rows; {spec.table} needs at least one", path=path
+        )
+    run_file(con, _step(f"check_{spec.table}"), {"max_epoch": _MAX_EPOCH})
+    _check_problems(con, path, spec, lambda records: _parquet_places(con, records))
     return int(n_rows)
 
 
@@ -329,25 +437,57 @@ def _bad_rows(n: int) -> str:
     return "1 bad row" if n == 1 else f"{n} bad rows"
 
 
-def _check_problems(con: duckdb.DuckDBPyConnection, path: Path, spec: _File, n_rows: int) -> None:
-    """Raise for the first row in file order whose values break a rule."""
+#: Where a record is: the file, and its line (CSV) or row (Parquet).
+_Place = tuple[str, int | None, int | None]
+
+
+def _check_problems(
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str,
+    spec: _File,
+    places: Callable[[Sequence[int]], dict[int, _Place]],
+) -> None:
+    """Raise for the first row in file order whose values break a rule (``places``
+    locates records)."""
     (n_bad,) = _one(con, "count_problems")
     if n_bad == 0:
         return
     record_no, column_name, kind, value, other_record_no = _one(con, "first_problem")
     breakdown = _query(con, "problem_breakdown").fetchall()
     records = [int(record_no)] + ([int(other_record_no)] if other_record_no is not None else [])
-    lines = _lines_of_records(con, path, records, n_rows)
-    line = lines[int(record_no)]
-    other_line = lines[int(other_record_no)] if other_record_no is not None else None
-    message = _problem_message(spec, column_name, kind, value, (other_line, line))
+    found = places(records)
+    file, line, row = found[int(record_no)]
+    first = _where(found[int(other_record_no)], file) if other_record_no is not None else None
+    message = _problem_message(
+        spec, column_name, kind, value, (first, _where(found[int(record_no)], file))
+    )
     summary = ", ".join(f"{n} {_KIND_LABELS[k]}" for k, n in breakdown)
     raise DataError(
-        f"{message} ({spec.name} has {_bad_rows(int(n_bad))} in total: {summary})",
-        path=str(path),
+        f"{message} ({Path(str(path)).name} has {_bad_rows(int(n_bad))} in total: {summary})",
+        path=file,
         line=line,
+        row=row,
         column=column_name,
     )
+
+
+def _where(place: _Place, file: str) -> str:
+    """ "line 5" or "row 5", naming the file when it is not ``file``."""
+    other, line, row = place
+    where = f"line {line}" if line is not None else f"row {row}"
+    return where if other == file else f"{where} of {other}"
+
+
+def _csv_places(
+    con: duckdb.DuckDBPyConnection, path: Path, records: Sequence[int], n_rows: int
+) -> dict[int, _Place]:
+    lines = _lines_of_records(con, path, records, n_rows)
+    return {record: (str(path), line, None) for record, line in lines.items()}
+
+
+def _parquet_places(con: duckdb.DuckDBPyConnection, records: Sequence[int]) -> dict[int, _Place]:
+    rows = _query(con, "parquet_rows", {"records": list(records)}).fetchall()
+    return {int(record): (str(file), None, int(row)) for record, file, row in rows}
 
 
 def _lines_of_records(
@@ -381,9 +521,10 @@ _KIND_LABELS: Mapping[str, str] = {
 
 
 def _problem_message(
-    spec: _File, column: str, kind: str, value: str | None, lines: tuple[int | None, int]
+    spec: _File, column: str, kind: str, value: str | None, places: tuple[str | None, str]
 ) -> str:
-    """What is wrong with one value, and how to fix it (``lines``: first occurrence, this)."""
+    """What is wrong with one value, and how to fix it (``places``: where its first
+    occurrence is, for a duplicate, and where it is)."""
     if kind == "missing":
         return (
             f"{column} is empty; every row of {spec.name} needs a {column} "
@@ -414,13 +555,13 @@ def _problem_message(
         )
     if kind == "duplicate_movie":
         return (
-            f"movieId {value} appears twice, on lines {lines[0]} and {lines[1]}; each movie "
+            f"movieId {value} appears twice, on {_both(places)}; each movie "
             f"must appear once in {spec.name}: delete or renumber one of the two rows"
         )
     if kind == "duplicate_rating":
         user_id, movie_id = (value or ",").split(",", 1)
         return (
-            f"user {user_id} rated movie {movie_id} twice, on lines {lines[0]} and {lines[1]}; "
+            f"user {user_id} rated movie {movie_id} twice, on {_both(places)}; "
             "keep one of the two rows"
         )
     if kind == "unknown_movie":
@@ -435,6 +576,15 @@ def _problem_message(
             "only: delete this row, or put the changed rating in ratings.csv and rebuild"
         )
     raise AssertionError(f"unknown problem kind {kind!r}")  # pragma: no cover
+
+
+def _both(places: tuple[str | None, str]) -> str:
+    """ "lines 2 and 5" (rows, in Parquet), or "row 2 and row 9 of other.parquet"."""
+    first, this = places
+    kind = this.split()[0]
+    if first is not None and first.split()[0] == kind and " of " not in first + this:
+        return f"{kind}s {first.split()[1]} and {this.split()[1]}"
+    return f"{first} and {this}"
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -40,7 +40,7 @@ import duckdb
 
 from recsys_duck import content, pairs
 from recsys_duck.errors import NotBuiltError
-from recsys_duck.loader import load_movielens, load_new_ratings
+from recsys_duck.loader import ParquetInput, load_movielens, load_new_ratings, load_parquet
 from recsys_duck.params import BuildParams, write_params
 from recsys_duck.sql import (
     apply_layers,
@@ -119,10 +119,10 @@ class Scope:
     objects from ``main``). ``autocommit`` says that the connection has no transaction
     open (statements commit as they go, see :mod:`recsys_duck.pairs`) and
     ``memory_limit`` is DuckDB's limit as configured. ``data_dir`` (build) is the
-    MovieLens folder to load; else, with ``copy_previous``, the raw tables of the
-    attached database ``previous`` are copied. ``new_ratings`` (increment) is the CSV
-    file of ratings to add; ``params`` (build) the settings written to
-    ``recsys_params``.
+    MovieLens folder to load, or ``parquet`` the Parquet files; else, with
+    ``copy_previous``, the raw tables of the attached database ``previous`` are copied.
+    ``new_ratings`` (increment) is the CSV file of ratings to add; ``params`` (build) the
+    settings written to ``recsys_params``.
     """
 
     mode: Mode
@@ -133,6 +133,7 @@ class Scope:
     autocommit: bool = False
     memory_limit: str | None = None
     data_dir: Path | None = None
+    parquet: ParquetInput | None = None
     copy_previous: bool = False
     new_ratings: Path | None = None
     params: BuildParams | None = None
@@ -148,6 +149,10 @@ class Handoff(Protocol):
 
     def to_duckdb(self, tables: Sequence[str]) -> None:
         """Fill the DuckDB tables of these names from the Spark ones."""
+
+    def read_input(self, sources: Mapping[str, str]) -> dict[str, str]:
+        """Have Spark copy the Parquet files of each table (where data lives: any path
+        Spark reads) to local Parquet that DuckDB loads; returns the copies' globs."""
 
 
 @dataclass
@@ -264,6 +269,15 @@ def _load(ctx: Context) -> None:
         run_file(ctx.con, step_file("add_ratings/insert_ratings"))
     elif scope.data_dir is not None:
         ctx.report.rows.update(load_movielens(ctx.con, scope.data_dir))
+    elif scope.parquet is not None:
+        # On Spark, Spark reads the files where they live; DuckDB checks and loads its copy.
+        sources = scope.parquet.sources()
+        staged = None if scope.handoff is None else scope.handoff.read_input(sources)
+        ctx.report.rows.update(load_parquet(ctx.con, scope.parquet, staged))
+
+
+def _loads(scope: Scope) -> bool:
+    return scope.data_dir is not None or scope.parquet is not None
 
 
 def _copy_previous(ctx: Context) -> None:
@@ -382,7 +396,7 @@ PLAN: tuple[Step, ...] = (
         _load,
         frozenset(["build", "increment"]),
         RAW_TABLES,
-        when=lambda scope: scope.mode == "increment" or scope.data_dir is not None,
+        when=lambda scope: scope.mode == "increment" or _loads(scope),
         driver=True,
     ),
     Step("copy", _copy_previous, frozenset(["build"]), RAW_TABLES, when=_copies, driver=True),
@@ -486,13 +500,14 @@ def build(
     data_dir: Path | None,
     previous: str | None,
     autocommit: bool,
+    parquet: ParquetInput | None = None,
     memory_limit: str | None,
     spark: SparkOptions | None = None,
     database: str = ":memory:",
 ) -> RunReport:
     """Run the ``build`` scope on a writer's connection (:func:`recsys_duck.storage.writer`),
-    all or nothing: loading ``data_dir``, or else copying the raw tables of the database
-    file ``previous`` (attached read-only meanwhile) when it has them.
+    all or nothing: loading ``data_dir`` or the ``parquet`` files, or else copying the raw
+    tables of the database file ``previous`` (attached read-only meanwhile) when it has them.
 
     With ``spark``, Spark computes and DuckDB serves: DuckDB loads (and checks) the data
     and fits TF-IDF (the ``driver`` pass), Spark runs the layers and fills every computed
@@ -509,6 +524,7 @@ def build(
             autocommit=autocommit,
             memory_limit=memory_limit,
             data_dir=data_dir,
+            parquet=parquet,
             copy_previous=previous is not None and _has_raw_tables(con, "previous"),
             params=params,
         )
@@ -526,9 +542,9 @@ def _build_on_spark(
 ) -> RunReport:
     from recsys_duck.spark import spark_run  # pyspark is an optional extra
 
-    report = run(con, replace(scope, phase="driver"))
     with spark_run(con, options, database) as spark:
         spark_con = spark.start()
+        report = run(con, replace(scope, phase="driver", handoff=spark))
         # A SparkConnection stands in for the DuckDB connection: the steps only execute
         # statements and fetch small results (recsys_duck.spark).
         compute = replace(scope, phase="compute", handoff=spark)

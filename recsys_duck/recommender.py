@@ -24,6 +24,7 @@ import pandas as pd
 
 from recsys_duck import evaluation, increment, pipeline, predictors, report, storage
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError, RecsysError
+from recsys_duck.loader import ParquetInput
 from recsys_duck.params import ENGINES, METHOD_NAMES, BuildParams, Engine, Method, Split
 from recsys_duck.spark import SparkOptions, forget_older_runs
 from recsys_duck.sql import (
@@ -118,11 +119,15 @@ class Recommender:
         *,
         engine: Engine = "duckdb",
         spark: SparkOptions | None = None,
+        parquet: ParquetInput | None = None,
     ) -> BuildReport:
         """Load MovieLens from ``data_dir`` (if given) and (re)build every SQL object by
         the plan's ``build`` scope (:mod:`recsys_duck.pipeline`), all or nothing. Without
         ``data_dir`` the raw tables already in the database are rebuilt upon; evaluation
         results, which describe the old models, are dropped.
+
+        ``parquet`` loads Parquet files instead of a folder (:class:`ParquetInput`; Spark
+        reads them where they live when it computes).
 
         ``engine="spark"`` computes the tables on Apache Spark (``spark``: master,
         settings, warehouse; :mod:`recsys_duck.spark`) and serves them from this database
@@ -131,17 +136,21 @@ class Recommender:
             raise InvalidArgumentError(
                 f"engine must be one of {', '.join(ENGINES)}, not {engine!r}"
             )
+        if data_dir is not None and parquet is not None:
+            raise InvalidArgumentError("pass either data_dir or parquet, not both")
         if engine == "spark":
             spark = spark or SparkOptions()
         params = params or BuildParams()
         params.check()
         # A file is rebuilt into a new file: its raw tables are copied from the old one.
-        previous = self.path if data_dir is None and not self.in_memory else None
+        loads = data_dir is not None or parquet is not None
+        previous = self.path if not loads and not self.in_memory else None
         with self._writer("build") as (con, autocommit):
             report = pipeline.build(
                 con,
                 params,
                 data_dir=None if data_dir is None else Path(data_dir),
+                parquet=parquet,
                 previous=previous,
                 autocommit=autocommit,
                 memory_limit=self._config.get("memory_limit"),

@@ -56,6 +56,8 @@ KEPT_IN_PARQUET = frozenset({"item_pair_sums", "user_pair_sums"})
 #: ``runs/<id>`` once it has succeeded (renamed: readers never see half a run).
 RUNS = "runs"
 PARTIAL = ".partial"
+#: The run's copy of Parquet input, which DuckDB loads before it is removed.
+INPUT = "_input"
 
 
 def run_folders(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -247,6 +249,33 @@ class SparkRun:
             )
             self.spark.sql(f"INSERT OVERWRITE TABLE {table} SELECT * FROM parquet.`{path}`")  # noqa: S608
 
+    def read_input(self, sources: Mapping[str, str]) -> dict[str, str]:
+        """Spark reads each table's Parquet files where they live and writes them to the
+        run folder, with each row's file and 0-based row index (``filename``,
+        ``file_row_number``, as DuckDB's reader names them) for the loader's messages;
+        returns the glob of each copy. The copies go when the run is published."""
+        from recsys_duck.errors import DataError
+
+        copies = {}
+        for table, path in sources.items():
+            target = self.partial / INPUT / table
+            try:
+                frame = self.spark.read.parquet(path)
+                located = frame.select(
+                    "*",
+                    frame["_metadata.file_path"].alias("filename"),
+                    frame["_metadata.row_index"].alias("file_row_number"),
+                )
+                located.write.parquet(str(target))
+            except Exception as error:  # pyspark's and py4j's errors share no base class
+                raise DataError(
+                    f"Spark cannot read it as Parquet ({_first_line(error)}); pass a Parquet "
+                    "file, a folder of Parquet files or a glob Spark reads",
+                    path=path,
+                ) from error
+            copies[table] = str(target / "*.parquet")
+        return copies
+
     def to_duckdb(self, tables: Sequence[str]) -> None:
         """The Spark tables into the DuckDB tables of the same names (their layer files
         declare them alike); the pair sums stay in Parquet (see :meth:`publish`)."""
@@ -266,7 +295,8 @@ class SparkRun:
     def publish(self) -> None:
         """Rename the run's folder into place, then make each table kept in Parquet a
         DuckDB view of its files there."""
-        shutil.rmtree(self.partial / "_handoff", ignore_errors=True)
+        for scratch in ("_handoff", INPUT):
+            shutil.rmtree(self.partial / scratch, ignore_errors=True)
         os.replace(self.partial, self.final)
         execute(
             self.duck,

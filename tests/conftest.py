@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from recsys_duck import Recommender
+from recsys_duck.loader import ParquetInput
 from recsys_duck.params import BuildParams
 from recsys_duck.sql import apply_layers
 
@@ -70,3 +71,27 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str,
         con.register("rows_in", pd.DataFrame(rows))
         con.execute(f"insert into {table} by name select * from rows_in")  # noqa: S608
         con.unregister("rows_in")
+
+
+def parquet_copy(folder: Path, target: Path) -> ParquetInput:
+    """A MovieLens folder's movies, ratings and tags as Parquet, typed as a data lake holds
+    them (integer ids and seconds, double ratings): ratings as a folder of two files
+    (users with odd ids first), the others one file each."""
+    target.mkdir(parents=True)
+    (target / "ratings").mkdir()
+    con = duckdb.connect()
+    for name in ("movies", "tags"):
+        con.execute(
+            f"copy (select * from read_csv(?)) to '{target / name}.parquet'",  # noqa: S608
+            [str(folder / f"{name}.csv")],
+        )
+    for part, odd in (("part-0", 1), ("part-1", 0)):
+        con.execute(
+            "copy (select * from read_csv(?, types = {'rating': 'DOUBLE'}) "  # noqa: S608
+            f"where userId % 2 = {odd}) to '{target / 'ratings' / part}.parquet'",
+            [str(folder / "ratings.csv")],
+        )
+    con.close()
+    return ParquetInput(
+        str(target / "ratings"), str(target / "movies.parquet"), str(target / "tags.parquet")
+    )

@@ -4,8 +4,10 @@ ml-latest-small (its row counts, and line numbers of errors planted in copies of
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,9 @@ import duckdb
 import pytest
 
 from recsys_duck.errors import DataError
-from recsys_duck.loader import load_movielens
+from recsys_duck.loader import ParquetInput, load_movielens, load_parquet
 from recsys_duck.sql import apply_layers
-from tests.conftest import require_ml_small
+from tests.conftest import TINY, parquet_copy, require_ml_small
 
 # The shared data folder sits beside the checkout: /work/shared next to /work/main.
 
@@ -598,3 +600,105 @@ def test_real_line_numbers_do_not_depend_on_insertion_order(real_copy: Path) -> 
         load_movielens(con, real_copy)
     assert grep_n(path, b",3.75,") == [99_001]
     assert info.value.line == 99_001
+
+
+# -- Parquet input ------------------------------------------------------------------------
+
+
+def test_parquet_files_load_the_same_tables_as_the_csv_folder(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    source = parquet_copy(TINY, tmp_path / "parquet")
+    counts = load_parquet(con, source)
+    got = snapshot(con)
+    load_movielens(con, TINY)
+    want = snapshot(con)
+    assert got == {**want, "links": []}  # Parquet input has no links
+    assert counts == {table: len(rows) for table, rows in got.items()}
+    assert temp_tables(con) == []
+
+
+def _ratings_parquet(
+    path: Path, rows: str, columns: str = "userId, movieId, rating, timestamp"
+) -> str:
+    """A ratings Parquet file of the VALUES ``rows``."""
+    duckdb.execute(
+        f"copy (select * from (values {rows}) as t({columns})) to '{path}'"  # noqa: S608
+    )
+    return str(path)
+
+
+def test_a_bad_parquet_value_is_named_by_file_row_and_column(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    source = parquet_copy(TINY, tmp_path / "parquet")
+    load_parquet(con, source)
+    before = snapshot(con)
+    bad = _ratings_parquet(tmp_path / "bad.parquet", "(1, 1, 4.0, 5), (1, 2, 7.5, 6)")
+    with pytest.raises(DataError) as info:
+        load_parquet(con, replace(source, ratings=bad))
+    assert str(info.value).startswith(f"{bad}, row 2, column rating: rating 7.5 is outside")
+    assert (info.value.path, info.value.row, info.value.line) == (bad, 2, None)
+    assert snapshot(con) == before
+    assert temp_tables(con) == []
+
+
+def test_a_duplicate_across_parquet_files_names_both_files(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ratings"
+    folder.mkdir()
+    _ratings_parquet(folder / "a.parquet", "(1, 1, 4.0, 5), (2, 1, 3.0, 6)")
+    second = _ratings_parquet(folder / "b.parquet", "(3, 1, 1.0, 7), (2, 1, 2.5, 8)")
+    source = ParquetInput(str(folder), str(parquet_copy(TINY, tmp_path / "p").movies))
+    with pytest.raises(
+        DataError,
+        match=r"user 2 rated movie 1 twice, on row 2 of .*a\.parquet "
+        "and row 2;",
+    ) as info:
+        load_parquet(con, source)
+    assert (info.value.path, info.value.row) == (second, 2)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            "(1, 1, 4.0)",
+            "lack column(s) timestamp: expected userId, movieId, rating, timestamp, "
+            "found userId, movieId, rating;",
+        ),
+        (
+            "(1, 1, 4.0, '2020-01-01 00:00:00'::timestamp)",
+            "timestamp '2020-01-01 00:00:00' is not a Unix time",
+        ),
+        ("(1, 99, 4.0, 5)", "movieId 99 is not in movies.csv"),
+    ],
+    ids=["missing column", "timestamp type", "unknown movie"],
+)
+def test_bad_parquet_files_raise_one_clear_error(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, rows: str, message: str
+) -> None:
+    columns = "userId, movieId, rating" + (", timestamp" if rows.count(",") == 3 else "")
+    path = _ratings_parquet(tmp_path / "ratings.parquet", rows, columns)
+    movies = parquet_copy(TINY, tmp_path / "p").movies
+    with pytest.raises(DataError) as info:
+        load_parquet(con, ParquetInput(path, movies))
+    assert message in str(info.value)
+    assert info.value.path == path
+
+
+def test_unreadable_parquet_paths_say_what_to_pass(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    movies = parquet_copy(TINY, tmp_path / "p").movies
+    cases = {
+        str(tmp_path / "absent.parquet"): "No files found",
+        str(TINY / "ratings.csv"): "pass a Parquet file, a folder of Parquet files or a glob",
+        "s3a://bucket/ratings": "build with --engine spark to read from this location",
+    }
+    for path, message in cases.items():
+        with pytest.raises(DataError, match=re.escape(message)) as info:
+            load_parquet(con, ParquetInput(path, movies))
+        assert info.value.path == path
+    assert snapshot(con) == {table: [] for table in SNAPSHOT_SQL}

@@ -25,9 +25,10 @@ import duckdb
 import pytest
 
 from recsys_duck import Recommender, pipeline
+from recsys_duck.loader import ParquetInput
 from recsys_duck.params import BuildParams
 from recsys_duck.sql import layer_files
-from tests.conftest import TINY
+from tests.conftest import TINY, parquet_copy
 from tests.test_publish import Postgres, pg  # noqa: F401 - the PostgreSQL server fixture
 
 # Three baseline epochs, not ten: each is two Spark jobs (about a second each here).
@@ -191,12 +192,21 @@ SPARK_BUILD = (
 )
 
 
+def _from_parquet(source: ParquetInput) -> tuple[str, ...]:
+    """SPARK_BUILD reading ``source`` instead of the folder."""
+    paths = ("--ratings", source.ratings, "--movies", source.movies, "--tags", str(source.tags))
+    return (*SPARK_BUILD[: SPARK_BUILD.index("--data")], *paths)
+
+
 @pytest.fixture(scope="module")
 def spark_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny data built by ``recsys-duck build --engine spark``."""
+    """The tiny data built by ``recsys-duck build --engine spark`` from Parquet files that
+    Spark reads (ratings: a folder of two files), as from a data lake."""
     _require_spark()
-    path = tmp_path_factory.mktemp("spark_cli") / "spark.duckdb"
-    done = _cli(*SPARK_BUILD, db=path)
+    folder = tmp_path_factory.mktemp("spark_cli")
+    source = parquet_copy(TINY, folder / "parquet")
+    path = folder / "spark.duckdb"
+    done = _cli(*_from_parquet(source), db=path)
     assert done.returncode == 0, done.stderr
     return path
 
@@ -290,6 +300,29 @@ def test_a_failed_spark_build_leaves_the_file_and_the_warehouse_as_they_were(
     assert sorted(p.name for p in runs.iterdir()) == runs_before
     added = _cli("add-ratings", str(TINY / "ratings.csv"), db=spark_db)
     assert added.returncode == 1 and "built on Spark" in added.stderr
+
+
+def test_a_bad_parquet_value_read_by_spark_is_named_by_file_row_and_column(
+    spark_db: Path, tmp_path: Path
+) -> None:
+    source = parquet_copy(TINY, tmp_path / "parquet")
+    bad = tmp_path / "parquet" / "ratings" / "part-1.parquet"
+    duckdb.execute(
+        f"copy (select * replace (if(movieId = 3, 9.0, rating) as rating) "  # noqa: S608
+        f"from '{bad}') to '{tmp_path / 'bad.parquet'}'"
+    )
+    (tmp_path / "bad.parquet").replace(bad)
+    before = _digest(spark_db)
+    runs = Path(f"{spark_db}.warehouse") / "runs"
+    runs_before = sorted(p.name for p in runs.iterdir())
+    failed = _cli(*_from_parquet(source), db=spark_db)
+    assert failed.returncode == 1
+    (last,) = failed.stderr.strip().splitlines()[-1:]
+    # Spark's copy keeps each row's file and row: the message names the user's file.
+    # (user 2, movie 3) is the second row of part-1, the even users' file.
+    assert last.startswith(f"Error: file:{bad}, row 2, column rating: rating 9.0 is outside")
+    assert _digest(spark_db) == before
+    assert sorted(p.name for p in runs.iterdir()) == runs_before
 
 
 LOCAL_CLUSTER = """
