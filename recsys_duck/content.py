@@ -3,7 +3,9 @@
 Two vectorisers run over every movie of ``movies``, one document per movie:
 
 * genres: ``TfidfVectorizer(stop_words='english')`` over the genres with ``|``
-  replaced by spaces, written to ``movie_terms(movie_id, term, weight)``;
+  replaced by spaces, written to ``movie_terms(movie_id, term, weight)``; a movie marked
+  ``(no genres listed)`` has an empty document, so no genre terms (not the words
+  "genres" and "listed", which made all such movies identical);
 * tags: all of a movie's tags from ``tags`` joined by spaces (empty for untagged
   movies), ``TfidfVectorizer(stop_words='english', max_features=tag_max_features)``,
   written to ``movie_tag_terms``.
@@ -33,10 +35,12 @@ logger = logging.getLogger(__name__)
 
 
 def genre_documents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per movie: ``movie_id`` and its genres as a space-separated document."""
+    """One row per movie: ``movie_id`` and its genres as a space-separated document
+    (empty for ``(no genres listed)``)."""
     return execute(
         con,
-        "select movie_id, replace(genres, '|', ' ') as document from movies order by movie_id",
+        "select movie_id, if(genres = '(no genres listed)', '', replace(genres, '|', ' ')) "
+        "as document from movies order by movie_id",
     ).df()
 
 

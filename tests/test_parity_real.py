@@ -142,7 +142,7 @@ class Content:
     genres: sparse.csr_matrix  # movie x genre term
     tag_vectorizer: TfidfVectorizer
     tags: sparse.csr_matrix  # movie x tag term
-    unit: np.ndarray  # L2-normalised stacked vectors, movie x feature (73 columns, dense)
+    unit: np.ndarray  # L2-normalised stacked vectors, movie x feature (71 columns, dense)
 
 
 def tag_documents(movies: pd.DataFrame, tags: pd.DataFrame) -> list[str]:
@@ -154,13 +154,14 @@ def tag_documents(movies: pd.DataFrame, tags: pd.DataFrame) -> list[str]:
 @pytest.fixture(scope="module")
 def content(movies: pd.DataFrame, tags: pd.DataFrame) -> Content:
     genre_vectorizer = TfidfVectorizer(stop_words="english")
-    genres = sparse.csr_matrix(
-        genre_vectorizer.fit_transform(movies["genres"].str.replace("|", " ", regex=False))
-    )
+    # A movie marked (no genres listed) has no genre features.
+    documents = movies["genres"].str.replace("|", " ", regex=False)
+    documents[movies["genres"] == "(no genres listed)"] = ""
+    genres = sparse.csr_matrix(genre_vectorizer.fit_transform(documents))
     tag_vectorizer = TfidfVectorizer(stop_words="english", max_features=TAG_MAX_FEATURES)
     tag_matrix = sparse.csr_matrix(tag_vectorizer.fit_transform(tag_documents(movies, tags)))
     stacked = sparse.hstack([GENRE_WEIGHT * genres, TAG_WEIGHT * tag_matrix], format="csr")
-    unit = normalize(stacked, norm="l2", axis=1).toarray()  # 9742 x 73: features, not pairs
+    unit = normalize(stacked, norm="l2", axis=1).toarray()  # 9742 x 71: features, not pairs
     return Content(
         movies["movieId"].to_numpy(),
         genre_vectorizer,

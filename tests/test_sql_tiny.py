@@ -186,12 +186,14 @@ def test_recommendations_table_matches_macros(tiny: Recommender) -> None:
 
 def test_genre_vocabulary(tiny: Recommender) -> None:
     terms = tiny.sql("select distinct term from movie_terms order by term")["term"].tolist()
-    # 'Sci-Fi' splits into two tokens; '(no genres listed)' loses the stop word 'no'
-    assert terms == ["comedy", "drama", "fi", "genres", "listed", "sci"]
+    # 'Sci-Fi' splits into two tokens; '(no genres listed)' (movie 5) gives no terms
+    assert terms == ["comedy", "drama", "fi", "sci"]
     norms = tiny.sql(
-        "select movie_id, sum(weight * weight) as sq from movie_terms group by movie_id"
+        "select movie_id, sum(weight * weight) as sq from movie_terms "
+        "group by movie_id order by movie_id"
     )
-    assert norms["sq"].tolist() == pytest.approx([1.0] * 5)
+    assert norms["movie_id"].tolist() == [1, 2, 3, 4]
+    assert norms["sq"].tolist() == pytest.approx([1.0] * 4)
 
 
 def test_content_similarity_equals_sklearn(tiny: Recommender) -> None:
@@ -199,9 +201,9 @@ def test_content_similarity_equals_sklearn(tiny: Recommender) -> None:
     # 0.6 / 0.4, cosine over the stacked vectors.
     movies = tiny.sql("select movie_id, genres from movies order by movie_id")
     tags = {1: "funny", 3: "space", 4: "space"}
-    genres = TfidfVectorizer(stop_words="english").fit_transform(
-        movies["genres"].str.replace("|", " ", regex=False)
-    )
+    documents = movies["genres"].str.replace("|", " ", regex=False)
+    documents[movies["genres"] == "(no genres listed)"] = ""
+    genres = TfidfVectorizer(stop_words="english").fit_transform(documents)
     tag_docs = [tags.get(m, "") for m in movies["movie_id"]]
     tag_matrix = TfidfVectorizer(stop_words="english", max_features=50).fit_transform(tag_docs)
     stacked = sparse.hstack([0.6 * genres, 0.4 * tag_matrix]).tocsr()
@@ -213,6 +215,24 @@ def test_content_similarity_equals_sklearn(tiny: Recommender) -> None:
         for b, j in enumerate(ids):
             if i != j:
                 assert got_map.get((i, j), 0.0) == pytest.approx(expected[a, b], abs=1e-12), (i, j)
+
+
+def test_movies_without_genres_share_no_content_and_no_similarity_exceeds_1() -> None:
+    """Issue 19, item 10: '(no genres listed)' once became the terms 'genres' and
+    'listed', so every such movie was identical to every other at 1.0000000000000002."""
+    with _built_from(
+        "insert into movies values (1, 'A (2000)', '(no genres listed)', 2000), "
+        "(2, 'B (2000)', '(no genres listed)', 2000), (3, 'C (2000)', 'Drama', 2000), "
+        "(4, 'D (2000)', 'Drama', 2000), (5, 'E (2000)', 'Drama|Comedy', 2000)",
+        "insert into ratings values (1, 1, 4.0, timestamp '2020-01-01'), "
+        "(1, 2, 3.0, timestamp '2020-01-01'), (1, 3, 3.0, timestamp '2020-01-01')",
+    ) as rec:
+        assert rec.sql("select * from movie_terms where movie_id in (1, 2)").empty
+        pairs = rec.sql("select movie_id, neighbor_id from content_similarity order by all")
+        assert pairs.values.tolist() == [[3, 4], [3, 5], [4, 3], [4, 5], [5, 3], [5, 4]]
+        # Movies 3 and 4 have equal vectors: their cosine is 1, not a bit above.
+        (top,) = rec.sql("select max(similarity) as s from content_similarity")["s"]
+        assert top == 1.0
 
 
 def test_similar_movies_by_title_and_id(tiny: Recommender) -> None:

@@ -1,7 +1,8 @@
 -- content_similarity: one row per ordered pair of distinct movies whose stacked
 -- content vectors (content_features) share at least one feature.
 -- Cosine similarity over the stacked vector x = [0.6 * genre_tfidf, 0.4 * tag_tfidf]:
---   sim(i, j) = sum_f x_if * x_jf / ( sqrt(sum_f x_if^2) * sqrt(sum_f x_jf^2) )
+--   sim(i, j) = min(1, sum_f x_if * x_jf / ( sqrt(sum_f x_if^2) * sqrt(sum_f x_jf^2) ))
+-- (the min: two equal vectors give 1.0000000000000002 in floating point; a cosine is <= 1).
 -- n_common is the number of shared features. rank_key orders one movie's neighbours as
 -- item_similarity.rank_key does (similarity to 12 places, then the smaller id).
 -- Both directions of a pair are joined and summed (rather than one direction mirrored)
@@ -32,7 +33,7 @@ similarities as (
         p.movie_id,
         p.neighbor_id,
         p.n_common,
-        p.dot_product / nullif(na.feature_norm * nb.feature_norm, 0) as similarity
+        least(p.dot_product / nullif(na.feature_norm * nb.feature_norm, 0), 1.0) as similarity
     from ordered_pairs as p
     inner join norms as na on na.movie_id = p.movie_id
     inner join norms as nb on nb.movie_id = p.neighbor_id
