@@ -433,6 +433,19 @@ def test_publishing_twice_gives_the_same_result(pg: Postgres, source_a: Path) ->
     assert {"recsys_twice__new", "recsys_twice__old"}.isdisjoint(schemas(pg.admin))
 
 
+@pytest.mark.parametrize("schema", ["Recsys", "my schema"])
+def test_schema_names_that_need_quotes_publish_and_republish(
+    pg: Postgres, source_a: Path, schema: str
+) -> None:
+    """Issue 19 (11): ANALYZE found the staging schema by re-parsing its unquoted name."""
+    first = publish(source_a, pg.publisher, schema=schema)
+    second = publish(source_a, pg.publisher, schema=schema)
+    assert first.rows == second.rows
+    publish(source_a, pg.publisher, schema="recsys_unquoted")
+    assert schema_contents(pg.publisher, schema) == schema_contents(pg.publisher, "recsys_unquoted")
+    assert {f"{schema}__new", f"{schema}__old"}.isdisjoint(schemas(pg.admin))
+
+
 def test_failure_while_filling_keeps_the_publication(
     pg: Postgres, source_a: Path, source_b: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

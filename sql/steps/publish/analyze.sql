@@ -8,7 +8,8 @@ begin
     for rel in
         select c.oid::regclass
         from pg_class as c
-        where c.relnamespace = current_schema()::regnamespace
+        -- By name: a cast of the name to regnamespace would fold 'Recsys' to recsys.
+        where c.relnamespace = (select n.oid from pg_namespace as n where n.nspname = current_schema())
             and c.relkind = 'r'
         order by c.relname
     loop
