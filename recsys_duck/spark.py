@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from recsys_duck.errors import RecsysError
+from recsys_duck.errors import DataError, InvalidArgumentError, RecsysError
 from recsys_duck.sql import execute, quote_identifier, string_literal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,10 +108,19 @@ class SparkOptions:
 
     def warehouse_for(self, database: str) -> Path:
         if self.warehouse is not None:
-            return Path(self.warehouse).resolve()
-        if database == ":memory:":
+            folder = Path(self.warehouse).resolve()
+        elif database == ":memory:":
             raise RecsysError("a Spark build of an in-memory database needs a warehouse folder")
-        return Path(f"{database}.warehouse").resolve()
+        else:
+            folder = Path(f"{database}.warehouse").resolve()
+        # Spark SQL reads backslashes in a string literal as escapes, and the folder is
+        # one (CREATE DATABASE ... LOCATION takes no parameter).
+        if any(c in str(folder) for c in "'\\`"):
+            raise InvalidArgumentError(
+                f"the warehouse folder {folder} has a quote or backslash in its path, which "
+                "Spark SQL would misread; choose another with --warehouse"
+            )
+        return folder
 
 
 def session(
@@ -192,7 +201,7 @@ def _used(statement: str, args: dict[str, Any] | None) -> dict[str, Any] | None:
     """The arguments a Spark statement names (Spark refuses unused ones in some forms)."""
     if not args:
         return None
-    used = {name: value for name, value in args.items() if f":{name}" in statement}
+    used = {name: value for name, value in args.items() if re.search(rf":{name}\b", statement)}
     return used or None
 
 
@@ -247,15 +256,14 @@ class SparkRun:
                 self.duck,
                 f"copy {quote_identifier(table)} to {string_literal(str(path))} (format parquet)",
             )
-            self.spark.sql(f"INSERT OVERWRITE TABLE {table} SELECT * FROM parquet.`{path}`")  # noqa: S608
+            # By position, as the tables are declared alike (no path inside SQL text).
+            self.spark.read.parquet(str(path)).write.insertInto(table, overwrite=True)
 
     def read_input(self, sources: Mapping[str, str]) -> dict[str, str]:
         """Spark reads each table's Parquet files where they live and writes them to the
         run folder, with each row's file and 0-based row index (``filename``,
         ``file_row_number``, as DuckDB's reader names them) for the loader's messages;
         returns the glob of each copy. The copies go when the run is published."""
-        from recsys_duck.errors import DataError
-
         copies = {}
         for table, path in sources.items():
             target = self.partial / INPUT / table

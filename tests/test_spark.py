@@ -369,3 +369,26 @@ def test_a_local_cluster_computes_the_same_pair_sums(
     assert master == "local-cluster[2,1,1024]" and int(processes) == 3  # driver + 2 executors
     want = sorted(reference.execute("select * from user_pair_sums").fetchall())
     assert rows == [" ".join(str(v) for v in row) for row in want]
+
+
+def test_parameters_are_matched_by_whole_name() -> None:
+    from recsys_duck.spark import _used
+
+    args = {"k": 1, "k_min": 2, "lo": 3}
+    assert _used("select :k_min as a", args) == {"k_min": 2}
+    assert _used("select :k, :lo", args) == {"k": 1, "lo": 3}
+    assert _used("select 1", args) is None
+
+
+@pytest.mark.parametrize("name", ["it's", "back\\slash", "tick`"])
+def test_a_warehouse_path_that_spark_sql_would_misread_is_refused(
+    tmp_path: Path, name: str
+) -> None:
+    from recsys_duck.errors import InvalidArgumentError
+    from recsys_duck.spark import SparkOptions
+
+    with pytest.raises(InvalidArgumentError, match="choose another with --warehouse"):
+        SparkOptions(warehouse=tmp_path / name).warehouse_for("x.duckdb")
+    assert (
+        SparkOptions().warehouse_for(str(tmp_path / "x.duckdb")) == tmp_path / "x.duckdb.warehouse"
+    )
