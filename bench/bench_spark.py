@@ -76,7 +76,8 @@ def run_measured(args: list[str]) -> dict[str, Any]:
 
 def compare(duck: Path, spark: Path, neighbors: list[str]) -> dict[str, Any]:
     """How the Spark build's tables differ from the DuckDB build's."""
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     con.execute(f"attach '{duck}' as d (read_only)")
     con.execute(f"attach '{spark}' as s (read_only)")
 
@@ -133,6 +134,42 @@ def compare(duck: Path, spark: Path, neighbors: list[str]) -> dict[str, Any]:
     return found
 
 
+def co_rating_triples(database: Path) -> dict[str, int]:
+    """The (user, movie, movie) and (movie, user, user) triples the pair sums aggregate:
+    the rows each side's self-join makes, which bound the shuffle of its pair sums."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        row = con.execute(
+            "select (select sum(n * (n - 1) // 2) from (select count(*) as n from ratings "
+            "group by user_id)), (select sum(n * (n - 1) // 2) from (select count(*) as n "
+            "from ratings group by movie_id))"
+        ).fetchone() or (0, 0)
+    return {"item": int(row[0]), "user": int(row[1])}
+
+
+def shuffle_written(event_log: Path) -> dict[str, Any]:
+    """What Spark's event log says its shuffles wrote: in total, and per stage for the
+    three stages that wrote most (bytes and records, from the tasks' metrics)."""
+    stages: dict[int, dict[str, Any]] = {}
+    for log in sorted(p for p in event_log.rglob("*") if p.is_file()):
+        for line in log.open(encoding="utf-8"):
+            event = json.loads(line)
+            if event.get("Event") == "SparkListenerTaskEnd":
+                written = (event.get("Task Metrics") or {}).get("Shuffle Write Metrics") or {}
+                stage = stages.setdefault(event["Stage ID"], {"bytes": 0, "records": 0})
+                stage["bytes"] += written.get("Shuffle Bytes Written", 0)
+                stage["records"] += written.get("Shuffle Records Written", 0)
+            elif event.get("Event") == "SparkListenerStageCompleted":
+                info = event["Stage Info"]
+                stage = stages.setdefault(info["Stage ID"], {"bytes": 0, "records": 0})
+                stage["name"] = info.get("Stage Name", "")
+    top = sorted(stages.items(), key=lambda kv: -kv[1]["bytes"])[:3]
+    return {
+        "total_bytes": sum(s["bytes"] for s in stages.values()),
+        "total_records": sum(s["records"] for s in stages.values()),
+        "largest_stages": [{"stage": k, **v} for k, v in top],
+    }
+
+
 def synthetic_folder(size: str, seed: int, root: Path) -> Path:
     """A MovieLens folder of the synthetic ``size`` (bench/synthetic.py), with genres."""
     from bench.bench_increment import write_folders
@@ -176,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="8g")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--event-log",
+        action="store_true",
+        help="keep Spark's event log and report the bytes its shuffles wrote",
+    )
     args = parser.parse_args(argv)
     neighbors = [k.strip() for k in args.neighbors.split(",") if k.strip()]
     with tempfile.TemporaryDirectory(prefix="bench_spark_") as tmp:
@@ -188,6 +230,21 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"DuckDB build of {name}")
         duck = run_measured(["--db", str(root / "duck.duckdb"), *common, "--no-download"])
         progress(f"DuckDB: {duck['wall_seconds']:.1f} s; Spark build on {args.master}")
+        events = root / "events"
+        logging_conf: list[str] = []
+        if args.event_log:
+            events.mkdir()
+            logging_conf = [
+                "--spark-conf",
+                "spark.eventLog.enabled=true",
+                "--spark-conf",
+                f"spark.eventLog.dir={events}",
+                # Plain JSON in one file (Spark 4 may compress and roll it).
+                "--spark-conf",
+                "spark.eventLog.compress=false",
+                "--spark-conf",
+                "spark.eventLog.rolling.enabled=false",
+            ]
         spark = run_measured(
             [
                 "--db",
@@ -200,10 +257,24 @@ def main(argv: list[str] | None = None) -> int:
                 args.master,
                 "--spark-conf",
                 f"spark.driver.memory={args.driver_memory}",
+                *logging_conf,
             ]
         )
+        if args.event_log:
+            try:
+                spark["shuffle"] = shuffle_written(events)
+            except (OSError, ValueError, KeyError) as error:  # keep the timings all the same
+                spark["shuffle"] = {"error": repr(error)}
         progress(f"Spark: {spark['wall_seconds']:.1f} s; comparing tables")
-        agreement = compare(root / "duck.duckdb", root / "spark.duckdb", neighbors)
+        # The steps of a long run are worth keeping even if what follows fails.
+        (RESULTS_DIR / f"spark_{name}_steps.partial.json").write_text(
+            json.dumps({"duckdb": duck, "spark": spark}, indent=1), encoding="utf-8"
+        )
+        try:
+            agreement = compare(root / "duck.duckdb", root / "spark.duckdb", neighbors)
+        except duckdb.Error as error:  # keep the timings of a long run all the same
+            agreement = {"error": str(error)}
+        triples = co_rating_triples(root / "duck.duckdb")
     result = {
         "name": name,
         "neighbors": ",".join(neighbors),
@@ -214,10 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         "duckdb": duck,
         "spark": spark,
         "agreement": agreement,
+        "co_rating_triples": triples,
     }
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"spark_{name}_{'_'.join(neighbors)}.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    (RESULTS_DIR / f"spark_{name}_steps.partial.json").unlink(missing_ok=True)
     print(summary(result))
     progress(f"wrote {out}")
     return 0
