@@ -125,7 +125,6 @@ def load_movielens(
 
     Returns the number of rows loaded per table.
     """
-    start = time.perf_counter()
     folder = Path(directory)
     if not folder.is_dir():
         raise DataError(
@@ -133,17 +132,26 @@ def load_movielens(
             f"{GROUPLENS_PAGE}, unzip it and pass the folder holding movies.csv and ratings.csv",
             path=str(folder),
         )
+    return _replace_tables(con, lambda spec: _stage(con, folder / spec.name, spec), str(folder))
+
+
+def _replace_tables(
+    con: duckdb.DuckDBPyConnection, stage: Callable[[_File], int], source: str
+) -> dict[str, int]:
+    """Stage and check every file by ``stage``, then replace the four tables; the
+    temporary tables go whatever happens. Returns the rows per table."""
+    start = time.perf_counter()
     counts: dict[str, int] = {}
     try:
         for spec in _FILES:
-            counts[spec.table] = _stage(con, folder / spec.name, spec)
+            counts[spec.table] = stage(spec)
         run_file(con, _step("replace_tables"))
     finally:
         _drop_temporaries(con)
     logger.info(
         "loaded %s from %s in %.2f s",
         ", ".join(f"{n} {table}" for table, n in counts.items()),
-        folder,
+        source,
         time.perf_counter() - start,
     )
     return counts
@@ -161,27 +169,16 @@ def load_parquet(
 
     Returns the number of rows loaded per table.
     """
-    start = time.perf_counter()
     sources = source.sources()
-    counts: dict[str, int] = {}
-    try:
-        for spec in _FILES:
-            path = sources.get(spec.table)
-            if path is None:
-                run_file(con, _step(f"stage_{spec.table}_empty"))
-                counts[spec.table] = 0
-            else:
-                copy = None if staged is None else staged.get(spec.table)
-                counts[spec.table] = _stage_parquet(con, path, spec, copy)
-        run_file(con, _step("replace_tables"))
-    finally:
-        _drop_temporaries(con)
-    logger.info(
-        "loaded %s from Parquet in %.2f s",
-        ", ".join(f"{n} {table}" for table, n in counts.items()),
-        time.perf_counter() - start,
-    )
-    return counts
+
+    def stage(spec: _File) -> int:
+        path = sources.get(spec.table)
+        if path is None:
+            run_file(con, _step(f"stage_{spec.table}_empty"))
+            return 0
+        return _stage_parquet(con, path, spec, None if staged is None else staged.get(spec.table))
+
+    return _replace_tables(con, stage, "Parquet")
 
 
 def load_new_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> int:
@@ -457,10 +454,12 @@ def _check_problems(
     records = [int(record_no)] + ([int(other_record_no)] if other_record_no is not None else [])
     found = places(records)
     file, line, row = found[int(record_no)]
-    first = _where(found[int(other_record_no)], file) if other_record_no is not None else None
-    message = _problem_message(
-        spec, column_name, kind, value, (first, _where(found[int(record_no)], file))
+    both = (
+        None
+        if other_record_no is None
+        else _both(found[int(other_record_no)], found[int(record_no)])
     )
+    message = _problem_message(spec, column_name, kind, value, both)
     summary = ", ".join(f"{n} {_KIND_LABELS[k]}" for k, n in breakdown)
     raise DataError(
         f"{message} ({Path(str(path)).name} has {_bad_rows(int(n_bad))} in total: {summary})",
@@ -471,11 +470,14 @@ def _check_problems(
     )
 
 
-def _where(place: _Place, file: str) -> str:
-    """ "line 5" or "row 5", naming the file when it is not ``file``."""
-    other, line, row = place
-    where = f"line {line}" if line is not None else f"row {row}"
-    return where if other == file else f"{where} of {other}"
+def _both(first: _Place, this: _Place) -> str:
+    """Where a duplicate and its first occurrence are: "lines 2 and 5" ("rows" in Parquet),
+    or "row 2 of <file> and row 9" when they are in different files."""
+    (first_file, first_line, first_row), (file, line, row) = first, this
+    unit = "line" if line is not None else "row"
+    if first_file == file:
+        return f"{unit}s {first_line or first_row} and {line or row}"
+    return f"{unit} {first_line or first_row} of {first_file} and {unit} {line or row}"
 
 
 def _csv_places(
@@ -521,10 +523,10 @@ _KIND_LABELS: Mapping[str, str] = {
 
 
 def _problem_message(
-    spec: _File, column: str, kind: str, value: str | None, places: tuple[str | None, str]
+    spec: _File, column: str, kind: str, value: str | None, both: str | None
 ) -> str:
-    """What is wrong with one value, and how to fix it (``places``: where its first
-    occurrence is, for a duplicate, and where it is)."""
+    """What is wrong with one value, and how to fix it (``both``: where a duplicate and
+    its first occurrence are)."""
     if kind == "missing":
         return (
             f"{column} is empty; every row of {spec.name} needs a {column} "
@@ -555,15 +557,12 @@ def _problem_message(
         )
     if kind == "duplicate_movie":
         return (
-            f"movieId {value} appears twice, on {_both(places)}; each movie "
+            f"movieId {value} appears twice, on {both}; each movie "
             f"must appear once in {spec.name}: delete or renumber one of the two rows"
         )
     if kind == "duplicate_rating":
         user_id, movie_id = (value or ",").split(",", 1)
-        return (
-            f"user {user_id} rated movie {movie_id} twice, on {_both(places)}; "
-            "keep one of the two rows"
-        )
+        return f"user {user_id} rated movie {movie_id} twice, on {both}; keep one of the two rows"
     if kind == "unknown_movie":
         return (
             f"movieId {value} is not in movies.csv; add the movie to movies.csv or delete "
@@ -576,15 +575,6 @@ def _problem_message(
             "only: delete this row, or put the changed rating in ratings.csv and rebuild"
         )
     raise AssertionError(f"unknown problem kind {kind!r}")  # pragma: no cover
-
-
-def _both(places: tuple[str | None, str]) -> str:
-    """ "lines 2 and 5" (rows, in Parquet), or "row 2 and row 9 of other.parquet"."""
-    first, this = places
-    kind = this.split()[0]
-    if first is not None and first.split()[0] == kind and " of " not in first + this:
-        return f"{kind}s {first.split()[1]} and {this.split()[1]}"
-    return f"{first} and {this}"
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
