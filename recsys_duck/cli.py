@@ -208,6 +208,15 @@ def _params_options(fn: F) -> F:
     help="A Spark setting, e.g. spark.executor.memory=8g; repeat for more (--engine spark).",
 )
 @click.option(
+    "--spark-batches",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Cut the pair sums, content neighbours and recommendations into at most N Spark "
+    "jobs each, for a cluster where one job's shuffle would not fit (default: one job "
+    "each; --engine spark).",
+)
+@click.option(
     "--warehouse",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -229,6 +238,7 @@ def build(
     engine: Engine,
     spark_master: str,
     spark_conf: tuple[str, ...],
+    spark_batches: int | None,
     warehouse: Path | None,
 ) -> None:
     """Load MovieLens and build every table, view and macro, all or nothing.
@@ -251,7 +261,7 @@ def build(
     kinds = tuple(kind.strip() for kind in neighbors.split(",") if kind.strip())
     params = BuildParams(k=k, n_recommendations=n_recommendations, neighbors=kinds)
     params.check()  # before the database file is created
-    spark = SparkOptions(spark_master, _spark_settings(spark_conf), warehouse)
+    spark = SparkOptions(spark_master, _spark_settings(spark_conf), warehouse, spark_batches)
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
         report = rec.build(data_dir, params, engine=engine, spark=spark, parquet=parquet)
     summary = pd.DataFrame(

@@ -119,18 +119,31 @@ def compute(
     return n_batches
 
 
-def compute_in_one_batch(
-    con: duckdb.DuckDBPyConnection, sides: Sequence[str], every: tuple[int, int]
-) -> None:
+def compute_portably(
+    con: duckdb.DuckDBPyConnection,
+    sides: Sequence[str],
+    every: tuple[int, int],
+    count: int | None = None,
+) -> dict[str, int]:
     """Fill the pair sums of ``sides`` with one statement each, ``every`` being the range
-    [lo, hi) that holds every position: for an engine that plans the whole self-join
-    itself (Spark), where the batches, scratch files and array sizes above are DuckDB's
-    tuning. The tables are declared by their layer."""
-    lo, hi = every
+    [lo, hi) that holds every position, or with at most ``count`` statements of about
+    equal work: for an engine that plans the whole self-join itself (Spark), where the
+    batches, scratch files and array sizes above are DuckDB's tuning. The tables are
+    declared by their layer. Returns the number of batches per side."""
+    done: dict[str, int] = {}
     with cleaned_up(lambda: run_file(con, part_file("pair_entries", "cleanup"))):
         run_file(con, part_file("pair_entries", "prepare"))
         for side in sides:
-            run_file(con, part_file(f"{side}_pair_sums", "batch"), {"lo": lo, "hi": hi})
+            table = f"{side}_pair_sums"
+            ranges = (
+                [every]
+                if count is None
+                else sql_batches(con, part_file(table, "work"), None, count=count)
+            )
+            for lo, hi in ranges:
+                run_file(con, part_file(table, "batch"), {"lo": lo, "hi": hi})
+            done[side] = len(ranges)
+    return done
 
 
 def allow_array_aggregates(con: duckdb.DuckDBPyConnection, bits: int = PERFECT_HASH_BITS) -> None:

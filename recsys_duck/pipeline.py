@@ -139,6 +139,7 @@ class Scope:
     params: BuildParams | None = None
     phase: Phase | None = None
     handoff: Handoff | None = None
+    spark_batches: int | None = None
 
 
 class Handoff(Protocol):
@@ -164,6 +165,8 @@ class RunReport:
     vocabulary: dict[str, int] = field(default_factory=dict)
     refreshed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Batches of each table filled in batches.
+    batches: dict[str, int] = field(default_factory=dict)
     #: The warehouse folder of a build that Spark computed.
     spark_run: Path | None = None
 
@@ -311,14 +314,16 @@ def _pair_sums(ctx: Context) -> None:
         for side in sides:
             run_file(ctx.con, part_file(PAIR_SUMS[side], "increment"))
     elif sides and ctx.scope.phase == "compute":
-        pairs.compute_in_one_batch(ctx.con, sides, EVERY_POSITION)
+        done = pairs.compute_portably(ctx.con, sides, EVERY_POSITION, ctx.scope.spark_batches)
+        ctx.report.batches.update({PAIR_SUMS[side]: n for side, n in done.items()})
     elif sides:
-        pairs.compute(
+        done = pairs.compute(
             ctx.con,
             sides=sides,
             autocommit=ctx.scope.autocommit,
             memory_limit=ctx.scope.memory_limit,
         )
+        ctx.report.batches.update({PAIR_SUMS[side]: n for side, n in done.items()})
 
 
 def _ranked_neighbors(table: str, count_scope: str) -> Callable[[Context], None]:
@@ -337,14 +342,20 @@ def _ranked_neighbors(table: str, count_scope: str) -> Callable[[Context], None]
     return run
 
 
-def fill_in_batches(con: duckdb.DuckDBPyConnection, table: str, work: float | None) -> int:
+def fill_in_batches(
+    con: duckdb.DuckDBPyConnection, table: str, work: float | None, *, count: int | None = None
+) -> int:
     """Fill ``table`` by its ``<table>.batch.sql``, once per range ``[lo, hi)`` of
-    positions that its ``<table>.work.sql`` cuts into about ``work`` work each (one range
-    holding every position when ``work`` is None), between its optional ``.prepare`` and
-    ``.finish`` parts (``.cleanup`` runs even on error). Returns the number of batches.
-    Every batch sees the settings of ``recsys_params``."""
+    positions that its ``<table>.work.sql`` cuts into about ``work`` work each (or into
+    at most ``count`` ranges of about equal work; one range holding every position when
+    both are None), between its optional ``.prepare`` and ``.finish`` parts (``.cleanup``
+    runs even on error). Returns the number of batches. Every batch sees the settings of
+    ``recsys_params``."""
     values = settings(con)
-    ranges = [EVERY_POSITION] if work is None else batches(con, part_file(table, "work"), work)
+    if work is None and count is None:
+        ranges = [EVERY_POSITION]
+    else:
+        ranges = batches(con, part_file(table, "work"), work, count=count)
     with cleaned_up(lambda: _run_part(con, table, "cleanup")):
         _run_part(con, table, "prepare")
         body = part_file(table, "batch")
@@ -379,9 +390,14 @@ def _baseline(ctx: Context) -> None:
 
 def _batched(table: str, work: float) -> Callable[[Context], None]:
     def run(ctx: Context) -> None:
-        # Spark ranks with a partial/final window top-k and spills on its own: one
-        # statement, where DuckDB's batches would cost it about 1.5x.
-        fill_in_batches(ctx.con, table, None if ctx.scope.phase == "compute" else work)
+        if ctx.scope.phase == "compute":
+            # Spark ranks with a partial/final window top-k and spills on its own: one
+            # statement, where DuckDB's batches would cost it about 1.5x, unless the
+            # build asks for batches (a cluster whose one shuffle would be too large).
+            n = fill_in_batches(ctx.con, table, None, count=ctx.scope.spark_batches)
+        else:
+            n = fill_in_batches(ctx.con, table, work)
+        ctx.report.batches[table] = n
 
     return run
 
@@ -547,12 +563,13 @@ def _build_on_spark(
         report = run(con, replace(scope, phase="driver", handoff=spark))
         # A SparkConnection stands in for the DuckDB connection: the steps only execute
         # statements and fetch small results (recsys_duck.spark).
-        compute = replace(scope, phase="compute", handoff=spark)
+        compute = replace(scope, phase="compute", handoff=spark, spark_batches=options.batches)
         computed = run(spark_con, compute)  # type: ignore[arg-type]
         served = run(con, replace(scope, phase="serve", handoff=spark))
         spark.publish()
     report.seconds.update({f"spark:{name}": s for name, s in computed.seconds.items()})
     report.seconds.update({f"serve:{name}": s for name, s in served.seconds.items()})
+    report.batches.update(computed.batches)
     report.spark_run = spark.final
     return report
 

@@ -98,13 +98,21 @@ def _first_line(error: BaseException) -> str:
 @dataclass(frozen=True)
 class SparkOptions:
     """Where and how a build runs on Spark: the master URL (``local[*]``,
-    ``spark://host:7077``, ``yarn``, ``k8s://...``), Spark settings (``conf``), and the
+    ``spark://host:7077``, ``yarn``, ``k8s://...``), Spark settings (``conf``), the
     warehouse folder whose ``runs/`` hold each run's tables as Parquet (None: beside the
-    database file, ``<file>.warehouse``)."""
+    database file, ``<file>.warehouse``), and ``batches``: None runs each batched step
+    (pair sums, content neighbours, the recommendations mart) as one statement, which
+    Spark plans and spills itself; a number cuts each into at most that many statements
+    of about equal work, for a cluster where one statement's shuffle would not fit."""
 
     master: str = "local[*]"
     conf: Mapping[str, str] = field(default_factory=dict)
     warehouse: Path | None = None
+    batches: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.batches is not None and self.batches < 1:
+            raise InvalidArgumentError(f"Spark batches must be at least 1, not {self.batches}")
 
     def warehouse_for(self, database: str) -> Path:
         if self.warehouse is not None:

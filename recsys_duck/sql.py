@@ -163,18 +163,28 @@ def step_file(name: str) -> Path:
 def batches(
     con: duckdb.DuckDBPyConnection,
     work_file: Path,
-    work: float,
+    work: float | None,
     params: Mapping[str, Any] | None = None,
+    *,
+    count: int | None = None,
 ) -> list[tuple[int, int]]:
-    """Ranges ``[lo, hi)`` of consecutive positions holding about ``work`` work each.
+    """Ranges ``[lo, hi)`` of consecutive positions holding about ``work`` work each, or,
+    with ``count``, at most ``count`` ranges of about equal work.
 
     The file ``work_file`` (a table's ``<name>.work.sql``, with ``params``) fills the
     temporary table ``_recsys_batch_work(position, work)``;
     ``sql/steps/pipeline/batches.sql`` cuts it by running sums; the table is then
     dropped, even on error.
     """
+    if (work is None) == (count is None):
+        raise ValueError("give batches() either the work per batch or the count")
     with cleaned_up(lambda: execute(con, "drop table if exists _recsys_batch_work")):
         run_file(con, work_file, params)
+        if count is not None:
+            (total,) = execute(con, "select sum(work) from _recsys_batch_work").fetchone() or (0,)
+            # Cumulative work before a position is below the total, so floor(before /
+            # (total / count)) takes at most count values.
+            work = float(total or 0) / count or 1.0
         rows = query_file(con, step_file("pipeline/batches"), {"work": work}).fetchall()
     return [(int(lo), int(hi)) for lo, hi in rows]
 

@@ -105,27 +105,39 @@ def _same_rows(name: str, got: list[tuple[Any, ...]], want: list[tuple[Any, ...]
                 assert a == b, f"{name}: {g} != {w}"
 
 
-@pytest.mark.parametrize(("partitions", "adaptive"), [(1, False), (7, True)])
+BATCHED = {"item_pair_sums", "user_pair_sums", "content_neighbors", "recommendations"}
+
+
+@pytest.mark.parametrize(("partitions", "adaptive", "batches"), [(1, False, None), (7, True, 3)])
 def test_every_core_file_runs_on_spark_and_agrees_with_duckdb(
     spark: Any,
     reference: duckdb.DuckDBPyConnection,
     partitions: int,
     adaptive: bool,
+    batches: int | None,
     tmp_path: Path,
 ) -> None:
     """The plan's driver pass on DuckDB, its compute pass on Spark (every layer but the
     macros, every filling step), then each object's rows on Spark against DuckDB's. Twice
-    in one session: other shuffle partitions and adaptive execution give other plans."""
+    in one session: other shuffle partitions and adaptive execution give other plans, and
+    the second run cuts the batched steps into batches as a cluster build may ask."""
     from recsys_duck.spark import SparkRun
 
     spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     spark.conf.set("spark.sql.adaptive.enabled", str(adaptive).lower())
-    scope = pipeline.Scope("build", data_dir=TINY, params=PARAMS)
+    scope = pipeline.Scope("build", data_dir=TINY, params=PARAMS, spark_batches=batches)
     with duckdb.connect() as driver:
         pipeline.run(driver, replace(scope, phase="driver"))
         run = SparkRun(spark, driver, tmp_path)
         con = run.start()
-        pipeline.run(con, replace(scope, phase="compute", handoff=run))  # type: ignore[arg-type]
+        compute = replace(scope, phase="compute", handoff=run)
+        report = pipeline.run(con, compute)  # type: ignore[arg-type]
+    assert set(report.batches) == BATCHED
+    if batches is None:
+        assert set(report.batches.values()) == {1}
+    else:
+        # Every step is cut, and none into more statements than asked for.
+        assert all(2 <= n <= batches for n in report.batches.values()), report.batches
     compared = 0
     for name in _objects():
         got = con.execute(f"select * from {name}").fetchall()  # noqa: S608 - our own names
@@ -344,7 +356,7 @@ con = run.start()
 for table in ("ratings", "user_pair_sums"):
     run_file(con, object_file(table))
 run.to_spark(["ratings"])
-pairs.compute_in_one_batch(con, ["user"], pipeline.EVERY_POSITION)
+pairs.compute_portably(con, ["user"], pipeline.EVERY_POSITION)
 print(spark.sparkContext.master, spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size())
 for row in sorted(con.execute("select * from user_pair_sums").fetchall()):
     print(*row)
