@@ -11,6 +11,7 @@ from recsys_duck.errors import (
     NotFoundError,
     RecsysError,
 )
+from recsys_duck.guard import ReadLimits, readonly_engine
 from recsys_duck.metrics import (
     catalog_coverage,
     hit_rate_at_k,
@@ -34,6 +35,7 @@ __all__ = [
     "DownloadError",
     "NotBuiltError",
     "NotFoundError",
+    "ReadLimits",
     "Recommender",
     "RecsysError",
     "catalog_coverage",
@@ -46,6 +48,7 @@ __all__ = [
     "precision_at_k",
     "recall_at_k",
     "readonly_connect_args",
+    "readonly_engine",
     "rmse",
 ]
 __version__ = "0.1.0"

@@ -19,6 +19,7 @@ import pandas as pd
 
 from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import InvalidArgumentError, RecsysError
+from recsys_duck.guard import ReadLimits
 from recsys_duck.loader import ParquetInput
 from recsys_duck.params import ENGINES, BuildParams, Engine
 from recsys_duck.publish import publish
@@ -73,6 +74,12 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (KeyboardInterrupt, duckdb.InterruptException):
+            if ctx.params.get("debug"):
+                raise
+            # Writers leave the database as it was (storage.write_through); say only that.
+            click.echo("Error: interrupted; the database is as it was", err=True)
+            ctx.exit(130)
         except (RecsysError, duckdb.Error) as exc:
             if ctx.params.get("debug"):
                 raise
@@ -511,17 +518,49 @@ def evaluate(
 
 @cli.command("sql")
 @click.argument("query")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=ReadLimits.timeout_seconds,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop the query after this many seconds.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=ReadLimits.max_rows,
+    show_default=True,
+    help="Refuse a result of more rows than this.",
+)
+@click.option(
+    "--memory-limit",
+    default=ReadLimits.memory_limit,
+    show_default=True,
+    help="DuckDB memory_limit of the query (spills past it).",
+)
 @_output_options
 @click.pass_context
-def sql_command(ctx: click.Context, query: str, fmt: str | None) -> None:
-    """Run any SQL against the database, read-only: a query can read the database's
-    tables, views and macros but no other file (read_csv, COPY, ATTACH and INSTALL fail).
+def sql_command(
+    ctx: click.Context,
+    query: str,
+    timeout: float,
+    max_rows: int,
+    memory_limit: str,
+    fmt: str | None,
+) -> None:
+    """Run a query against the database, read-only: it can read the database's tables,
+    views and macros but no other file (read_csv, COPY, ATTACH and INSTALL fail), and
+    statements that change state (SET, CALL, PRAGMA enable_..., enable_logging()) are
+    refused.
 
     \b
     Example:
         recsys-duck sql "select * from recommend_item_based(1, n := 5)"
     """
-    with _open(ctx) as rec:
+    settings: _Settings = ctx.obj
+    limits = ReadLimits(timeout, max_rows, memory_limit)
+    with Recommender(settings.db, read_only=True, limits=limits) as rec:
         _emit(rec.sql(query), fmt)
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from recsys_duck import evaluation, increment, pipeline, predictors, report, storage
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError, RecsysError
+from recsys_duck.guard import ReadLimits, run_limited
 from recsys_duck.loader import ParquetInput
 from recsys_duck.params import ENGINES, METHOD_NAMES, BuildParams, Engine, Method, Split
 from recsys_duck.spark import SparkOptions, forget_older_runs
@@ -59,7 +60,9 @@ class Recommender:
     ``evaluate`` write a new file that atomically replaces it, so other processes can
     read while it is rebuilt (:mod:`recsys_duck.storage`). With ``read_only=True`` (as
     the command line opens it for queries) the connection is hardened: no file or
-    network access, no extension loads, the configuration locked.
+    network access, no extension loads, the configuration locked; and :meth:`sql` runs
+    queries only, within ``limits`` (:class:`recsys_duck.guard.ReadLimits`: by default
+    300 s, a million rows, and 4GB of memory unless ``memory_limit`` says otherwise).
     """
 
     def __init__(
@@ -70,9 +73,13 @@ class Recommender:
         memory_limit: str | None = None,
         threads: int | None = None,
         temp_directory: str | os.PathLike[str] | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
+        self.limits = limits or ReadLimits()
+        if read_only and memory_limit is None:
+            memory_limit = self.limits.memory_limit
         temp = None if temp_directory is None else str(temp_directory)
         options = {"memory_limit": memory_limit, "threads": threads, "temp_directory": temp}
         self._config: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
@@ -198,7 +205,11 @@ class Recommender:
     def sql(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> pd.DataFrame:
-        """Run any SQL (values bound as ``?`` or ``$name`` parameters) and return a DataFrame."""
+        """Run any SQL (values bound as ``?`` or ``$name`` parameters) and return a
+        DataFrame. On a ``read_only`` Recommender only queries run, within its limits
+        (:mod:`recsys_duck.guard`)."""
+        if self.read_only:
+            return self._translated(lambda: run_limited(self.con, query, params, self.limits))
         return self._query(query, params)
 
     def stats(self) -> pd.DataFrame:

@@ -18,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from recsys_duck import Recommender, readonly_connect_args
+from recsys_duck import Recommender, readonly_connect_args, readonly_engine
+from recsys_duck.guard import RefusedError
 from recsys_duck.params import BuildParams
 from tests.conftest import TINY
 
@@ -134,11 +135,47 @@ def source(db_file: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture
 def engine(db_file: Path, source: dict[str, pd.DataFrame]) -> Iterator[sa.Engine]:
+    """What the README gives BI tools: every statement is checked before it runs."""
+    engine = readonly_engine(db_file)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "call enable_logging('QueryLog')",
+        "select * from system.main.enable_logging('QueryLog')",
+        "pragma enable_verification",
+        "set threads = 1",
+    ],
+)
+def test_the_engine_refuses_what_would_change_the_connection(
+    engine: sa.Engine, statement: str
+) -> None:
+    with engine.connect() as con:
+        with pytest.raises(RefusedError):
+            con.execute(sa.text(statement))
+        assert con.execute(sa.text("select current_setting('enable_logging')")).scalar() == 0
+
+
+@pytest.fixture
+def settings_only(db_file: Path, source: dict[str, pd.DataFrame]) -> Iterator[sa.Engine]:
+    """An engine hardened by its connection settings alone, without the statement check."""
     engine = sa.create_engine(
         f"duckdb:///{db_file}", connect_args=readonly_connect_args(), poolclass=NullPool
     )
     yield engine
     engine.dispose()
+
+
+def test_the_connect_arguments_alone_let_enable_logging_through(settings_only: sa.Engine) -> None:
+    """Why the README gives readonly_engine(): DuckDB 1.5.5 runs this past
+    lock_configuration. If a later DuckDB refuses it, the guard may become optional."""
+    with settings_only.connect() as con:
+        con.execute(sa.text("call enable_logging('QueryLog')"))
+        assert con.execute(sa.text("select current_setting('enable_logging')")).scalar() == 1
+        con.execute(sa.text("call disable_logging()"))
 
 
 def sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -252,8 +289,8 @@ def test_table_macros(engine: sa.Engine, source: dict[str, pd.DataFrame]) -> Non
         "install httpfs",
     ],
 )
-def test_engine_is_hardened(engine: sa.Engine, statement: str) -> None:
-    with engine.connect() as con, pytest.raises(sa.exc.DBAPIError):
+def test_engine_is_hardened(settings_only: sa.Engine, statement: str) -> None:
+    with settings_only.connect() as con, pytest.raises(sa.exc.DBAPIError):
         con.execute(sa.text(statement))
 
 
