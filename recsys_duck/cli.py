@@ -21,7 +21,8 @@ from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import InvalidArgumentError, RecsysError
 from recsys_duck.guard import ReadLimits
 from recsys_duck.loader import ParquetInput
-from recsys_duck.params import ENGINES, BuildParams, Engine
+from recsys_duck.params import ENGINES, BuildParams, Engine, read_params
+from recsys_duck.params import memory_limit as check_memory_limit
 from recsys_duck.publish import publish
 from recsys_duck.recommender import Recommender
 from recsys_duck.spark import SparkOptions
@@ -64,6 +65,22 @@ def _open(ctx: click.Context, *, read_only: bool = True) -> Recommender:
     configuration locked), as the query verbs, ``sql`` included, run what users type."""
     settings: _Settings = ctx.obj
     return Recommender(settings.db, read_only=read_only)
+
+
+def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check a --memory-limit by the rule the Python API uses."""
+    if value is None:
+        return None
+    try:
+        return check_memory_limit(value)
+    except InvalidArgumentError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+#: The numeric options' types, each with the range the Python API also enforces.
+COUNT = click.IntRange(min=1)
+FOLDS = click.IntRange(min=2)
+FRACTION = click.FloatRange(min=0, max=1, min_open=True, max_open=True)
 
 
 class _Group(click.Group):
@@ -134,20 +151,21 @@ def _params_options(fn: F) -> F:
     fn = click.option(
         "--k",
         "k",
-        type=int,
+        type=COUNT,
         default=defaults.k,
         show_default=True,
         help="Neighbours stored per item, user and movie.",
     )(fn)
     fn = click.option(
         "--n-recommendations",
-        type=int,
+        type=COUNT,
         default=defaults.n_recommendations,
         show_default=True,
         help="Length of each list in the recommendations table.",
     )(fn)
     fn = click.option(
         "--memory-limit",
+        callback=_memory_limit,
         default=None,
         help="DuckDB memory_limit, e.g. 8GB (spills past it).",
     )(fn)
@@ -266,7 +284,15 @@ def build(
     if data_dir is not None and download and data_dir.resolve() == DEFAULT_DATA.resolve():
         ensure_movielens(data_dir)
     kinds = tuple(kind.strip() for kind in neighbors.split(",") if kind.strip())
-    params = BuildParams(k=k, n_recommendations=n_recommendations, neighbors=kinds)
+    defaults = BuildParams()
+    # The recommendations' neighbourhoods cannot exceed the neighbours stored.
+    params = BuildParams(
+        k=k,
+        n_similar_users=min(defaults.n_similar_users, k),
+        n_item_neighbors=min(defaults.n_item_neighbors, k),
+        n_recommendations=n_recommendations,
+        neighbors=kinds,
+    )
     params.check()  # before the database file is created
     spark = SparkOptions(spark_master, _spark_settings(spark_conf), warehouse, spark_batches)
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
@@ -304,10 +330,22 @@ def _spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--memory-limit",
+    callback=_memory_limit,
     help="DuckDB memory_limit, e.g. 8GB (spills past it).",
 )
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for other processes to close the database (it is written in "
+    "place); default: fail at once.",
+)
 @click.pass_context
-def add_ratings_command(ctx: click.Context, file: Path, memory_limit: str | None) -> None:
+def add_ratings_command(
+    ctx: click.Context, file: Path, memory_limit: str | None, wait_seconds: float
+) -> None:
     """Add new ratings (a CSV with ratings.csv's columns) to a built database.
 
     Updates the co-rating sums and re-ranks only the neighbours of the movies and users
@@ -320,7 +358,7 @@ def add_ratings_command(ctx: click.Context, file: Path, memory_limit: str | None
     """
     settings: _Settings = ctx.obj
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
-        report = rec.add_ratings(file)
+        report = rec.add_ratings(file, wait_seconds=wait_seconds)
     logging.getLogger(__name__).info(
         "added %d ratings to %s in %.1f s (neighbours of %d movies and %d users refreshed)",
         report.n_ratings,
@@ -351,7 +389,7 @@ def stats(ctx: click.Context, fmt: str | None) -> None:
 
 @cli.command()
 @click.argument("movie")
-@click.option("-n", type=int, default=10, show_default=True, help="How many movies.")
+@click.option("-n", type=COUNT, default=10, show_default=True, help="How many movies.")
 @click.option(
     "--method",
     type=click.Choice(["content", "item"]),
@@ -375,7 +413,7 @@ def similar(ctx: click.Context, movie: str, n: int, method: str, fmt: str | None
 
 @cli.command()
 @click.argument("user_id", type=int)
-@click.option("-n", type=int, default=10, show_default=True, help="How many movies.")
+@click.option("-n", type=COUNT, default=10, show_default=True, help="How many movies.")
 @click.option(
     "--method",
     default="user",
@@ -385,7 +423,7 @@ def similar(ctx: click.Context, movie: str, n: int, method: str, fmt: str | None
 )
 @click.option(
     "--neighbors-used",
-    type=int,
+    type=COUNT,
     default=None,
     help="Neighbourhood of user/item/content: similar users (user, default 5) or "
     "neighbours per rated movie (item/content, default 10); at most build's --k.",
@@ -393,7 +431,7 @@ def similar(ctx: click.Context, movie: str, n: int, method: str, fmt: str | None
 @click.option(
     "--k",
     "old_k",
-    type=int,
+    type=COUNT,
     default=None,
     hidden=True,
     callback=_deprecated_k("--neighbors-used"),
@@ -442,7 +480,7 @@ def _names(value: str | None) -> list[str] | None:
     "the rows of the knn_models table (baseline_only, knn_basic_item_cosine, ...). "
     "Default: the four methods, baseline_only and knn_baseline_item_pearson_baseline.",
 )
-@click.option("--folds", type=int, default=None, help="Folds of the kfold split (default 5).")
+@click.option("--folds", type=FOLDS, default=None, help="Folds of the kfold split (default 5).")
 @click.option(
     "--rank-models",
     default=None,
@@ -452,16 +490,16 @@ def _names(value: str | None) -> list[str] | None:
 )
 @click.option(
     "--cutoff",
-    type=int,
+    type=COUNT,
     default=None,
     help="Cutoff k of the ranking metrics shown (precision@k, ...)  [default: 10]",
 )
 @click.option(
-    "--k", "old_k", type=int, default=None, hidden=True, callback=_deprecated_k("--cutoff")
+    "--k", "old_k", type=COUNT, default=None, hidden=True, callback=_deprecated_k("--cutoff")
 )
 @click.option(
     "--test-fraction",
-    type=float,
+    type=FRACTION,
     default=None,
     help="Share of each user's ratings held out (default: the stored setting, 0.2).",
 )
@@ -499,7 +537,17 @@ def evaluate(
         recsys-duck evaluate --split kfold --folds 5 \\
             --models baseline_only,knn_basic_user_cosine,knn_baseline_item_pearson_baseline
     """
+    k = cutoff if cutoff is not None else old_k if old_k is not None else 10
     with _open(ctx, read_only=False) as rec:
+        rec.require_built()
+        # Checked before the (long) evaluation: the lists it ranks are this long.
+        longest = read_params(rec.con).n_recommendations
+        if k > longest:
+            raise click.BadParameter(
+                f"{k} is beyond the {longest} movies each evaluated list holds; use 1 to "
+                f"{longest}, or rebuild with: recsys-duck build --n-recommendations {k}",
+                param_hint="--cutoff",
+            )
         result = rec.evaluate(
             split,  # type: ignore[arg-type]
             models=_names(models),
@@ -512,7 +560,6 @@ def evaluate(
     target = results_csv or db.with_name(f"{db.name}.{split}.evaluation.csv")
     write_text_atomically(target, result.summary.to_csv(index=False))
     logging.getLogger(__name__).info("wrote every metric of the %s split to %s", split, target)
-    k = cutoff if cutoff is not None else old_k if old_k is not None else 10
     _emit(result.table(k) if fmt is None else result.at(k), fmt)
 
 
@@ -535,6 +582,7 @@ def evaluate(
 )
 @click.option(
     "--memory-limit",
+    callback=_memory_limit,
     default=ReadLimits.memory_limit,
     show_default=True,
     help="DuckDB memory_limit of the query (spills past it).",

@@ -55,9 +55,18 @@ class EvaluationResult:
     ranking: pd.DataFrame
     summary: pd.DataFrame
 
+    def _rows_at(self, k: int) -> pd.DataFrame:
+        """The summary rows of cutoff ``k`` and those without one (RMSE, ...)."""
+        cutoffs = self.summary["k"].dropna()
+        if len(cutoffs) and k not in set(cutoffs):
+            raise InvalidArgumentError(
+                f"cutoff {k} was not evaluated; use {int(cutoffs.min())} to {int(cutoffs.max())}"
+            )
+        return self.summary[self.summary["k"].isna() | (self.summary["k"] == k)]
+
     def at(self, k: int = 10) -> pd.DataFrame:
         """Mean of every metric over the folds at cutoff ``k``, one row per method."""
-        rows = self.summary[self.summary["k"].isna() | (self.summary["k"] == k)]
+        rows = self._rows_at(k)
         table = rows.pivot(index="method", columns="metric", values="mean")
         table.columns.name = None
         return table.reset_index()
@@ -65,7 +74,7 @@ class EvaluationResult:
     def table(self, k: int = 10) -> pd.DataFrame:
         """Method x metric at cutoff ``k`` as "mean ± std" strings (std only with folds;
         blank where a method has no such metric, e.g. no RMSE for popularity)."""
-        rows = self.summary[self.summary["k"].isna() | (self.summary["k"] == k)].copy()
+        rows = self._rows_at(k).copy()
         rows["value"] = [
             _mean_std(mean, std) for mean, std in zip(rows["mean"], rows["std"], strict=True)
         ]

@@ -43,25 +43,32 @@ from typing import Any
 import duckdb
 
 from recsys_duck.errors import DataError
+from recsys_duck.pairs import MAX_ID
 from recsys_duck.sql import cleaned_up, query_file, run_file, step_file
 
 logger = logging.getLogger(__name__)
 
 GROUPLENS_PAGE = "https://grouplens.org/datasets/movielens/"
 
-# The latest Unix time a TIMESTAMP holds with room to spare: 9999-12-31 23:59:59 UTC.
+# The Unix times a timestamp may take: 0001-01-01 00:00:00 .. 9999-12-31 23:59:59 UTC.
+_MIN_EPOCH = -62135596800
 _MAX_EPOCH = 253402300799
+#: What the check files are run with: the timestamps and ids they accept.
+_CHECKS = {"min_epoch": _MIN_EPOCH, "max_epoch": _MAX_EPOCH, "max_id": MAX_ID}
 
 
 @dataclass(frozen=True)
 class _File:
-    """One MovieLens file: its target table, header columns, and whether it must exist."""
+    """One MovieLens file: its target table, header columns, whether it must exist, an
+    example row, and where the movies its rows refer to come from."""
 
     table: str
     name: str
     columns: tuple[str, ...]
     required: bool
     example: str
+    #: Where the movies that rows may refer to are listed.
+    movies_from: str = "movies.csv"
 
 
 _FILES = (
@@ -198,7 +205,7 @@ def load_new_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str
             path=str(file),
         )
     (ratings,) = [spec for spec in _FILES if spec.table == "ratings"]
-    spec = replace(ratings, name=file.name)
+    spec = replace(ratings, name=file.name, movies_from="the database's movies table")
     # In the caller's transaction: a failure there must not be hidden by the cleanup.
     with cleaned_up(lambda: _drop_temporaries(con)):
         run_file(con, _step("stage_movies_from_table"))
@@ -211,6 +218,12 @@ def load_new_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str
 
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
     """Read one file into its staging table, check it, and return its number of rows."""
+    if path.is_dir():
+        raise DataError(
+            f"{spec.name} is a folder, not a file; the MovieLens folder holds {spec.name} "
+            f"as a CSV file (its first line: {','.join(spec.columns)})",
+            path=str(path),
+        )
     if not path.is_file():
         if spec.required:
             raise DataError(
@@ -231,7 +244,22 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
     run_file(con, _step("drop_rejects"))
     try:
         run_file(con, _step("read_raw"), {"path": str(path), "columns": columns})
+    except duckdb.OutOfMemoryException as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise DataError(
+            f"DuckDB ran out of memory reading the file ({reason}); raise --memory-limit",
+            path=str(path),
+        ) from exc
     except duckdb.Error as exc:
+        mixed = _first_other_line_end(path)
+        if mixed is not None:
+            line, found, first = mixed
+            raise DataError(
+                f"this line ends with {found} but the file's first line with {first}; "
+                "make every line end the same way (e.g. convert the file with dos2unix)",
+                path=str(path),
+                line=line,
+            ) from exc
         reason = str(exc).strip().splitlines()[0]
         raise DataError(
             f"DuckDB's CSV reader could not parse the file ({reason}); check that it is "
@@ -249,7 +277,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: _File) -> int:
             path=str(path),
             line=2,
         )
-    run_file(con, _step(f"check_{spec.table}"), {"max_epoch": _MAX_EPOCH})
+    run_file(con, _step(f"check_{spec.table}"), _CHECKS)
     _check_problems(con, path, spec, lambda records: _csv_places(con, path, records, int(n_rows)))
     logger.debug("%s: %d rows pass every check", path, n_rows)
     return int(n_rows)
@@ -298,7 +326,7 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: str, spec: _File, copy:
         raise DataError(
             f"the Parquet files hold no rows; {spec.table} needs at least one", path=path
         )
-    run_file(con, _step(f"check_{spec.table}"), {"max_epoch": _MAX_EPOCH})
+    run_file(con, _step(f"check_{spec.table}"), _CHECKS)
     _check_problems(con, path, spec, lambda records: _parquet_places(con, records))
     return int(n_rows)
 
@@ -510,6 +538,8 @@ _KIND_LABELS: Mapping[str, str] = {
     "missing": "empty value",
     "missing_genres": "empty genres",
     "not_whole": "not a whole number",
+    "id_range": "id outside 0..4,194,303",
+    "nul_byte": "NUL byte in text",
     "not_number": "rating not a number",
     "rating_range": "rating outside 0.5..5.0",
     "half_star": "rating not on the half-star scale",
@@ -539,6 +569,16 @@ def _problem_message(
             f"{column} {value!r} is not a whole number; MovieLens ids are whole numbers "
             "such as 42 (fix the value or delete the row)"
         )
+    if kind == "nul_byte":
+        return (
+            f"{column} contains a NUL byte (\\0), which PostgreSQL and most tools cannot "
+            "store; delete that byte from the file"
+        )
+    if kind == "id_range":
+        return (
+            f"{column} {value.strip() if value else value} is outside 0..{MAX_ID:,}, the ids "
+            "the neighbour tables rank; renumber the ids (e.g. by rank) before loading"
+        )
     if kind == "not_number":
         return f"rating {value!r} is not a number; ratings are numbers from 0.5 to 5.0 such as 3.5"
     if kind == "rating_range":
@@ -548,7 +588,7 @@ def _problem_message(
     if kind == "timestamp":
         return (
             f"timestamp {value!r} is not a Unix time; write whole seconds since "
-            "1970-01-01 00:00 UTC, such as 964982703"
+            "1970-01-01 00:00 UTC (negative before), such as 964982703, within years 1..9999"
         )
     if kind == "imdb":
         return (
@@ -563,6 +603,12 @@ def _problem_message(
     if kind == "duplicate_rating":
         user_id, movie_id = (value or ",").split(",", 1)
         return f"user {user_id} rated movie {movie_id} twice, on {both}; keep one of the two rows"
+    if kind == "unknown_movie" and spec.movies_from != "movies.csv":
+        return (
+            f"movieId {value} is not in {spec.movies_from}; add-ratings takes ratings of "
+            f"known movies only: delete this row from {spec.name}, or add the movie to "
+            "movies.csv and rebuild"
+        )
     if kind == "unknown_movie":
         return (
             f"movieId {value} is not in movies.csv; add the movie to movies.csv or delete "
@@ -575,6 +621,24 @@ def _problem_message(
             "only: delete this row, or put the changed rating in ratings.csv and rebuild"
         )
     raise AssertionError(f"unknown problem kind {kind!r}")  # pragma: no cover
+
+
+def _first_other_line_end(path: Path) -> tuple[int, str, str] | None:
+    """The first line of ``path`` that ends otherwise than its first line (CRLF or LF),
+    with both endings; None when every line ends alike. Read only after DuckDB's reader
+    has failed, to name the line (DuckDB's own message gives none); a final line without
+    an end counts as either."""
+    with open(path, "rb") as handle:
+        first: str | None = None
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                return None
+            ending = "CRLF" if line.endswith(b"\r\n") else "LF"
+            if first is None:
+                first = ending
+            elif ending != first:
+                return number, ending, first
+    return None
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:

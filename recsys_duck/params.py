@@ -8,6 +8,8 @@ columns as bound parameters (``$neighbors_k``, see :func:`recsys_duck.sql.apply_
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
@@ -156,3 +158,40 @@ def write_params(con: duckdb.DuckDBPyConnection, params: BuildParams) -> None:
 def read_params(con: duckdb.DuckDBPyConnection) -> BuildParams:
     """The settings stored in ``recsys_params`` (of the connection's current schema)."""
     return BuildParams.from_row(settings(con))
+
+
+# -- argument checks shared by the command line and the Python API ---------------------
+
+
+def at_least(name: str, value: int, least: int = 1) -> int:
+    """``value``, unless it is below ``least``: then an error naming ``name``."""
+    if value < least:
+        raise InvalidArgumentError(f"{name} must be at least {least}, got {value}")
+    return value
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b|bytes)\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNIT_BYTES.update({"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40})
+
+
+def memory_limit(text: str) -> str:
+    """``text`` if it is a DuckDB memory size (``8GB``, ``512MiB``) above zero and within
+    this machine's memory; else an error that says what to give instead. DuckDB itself
+    accepts a negative size and any size, and then fails later or not at all."""
+    match = _SIZE.match(text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNIT_BYTES:
+        raise InvalidArgumentError(
+            f"memory limit {text!r} is not a size; give e.g. 8GB, 512MB or 4GiB"
+        )
+    size = float(match.group(1)) * _UNIT_BYTES[unit]
+    if size <= 0:
+        raise InvalidArgumentError(f"memory limit {text!r} must be above zero")
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if size > physical:
+        raise InvalidArgumentError(
+            f"memory limit {text!r} is more than this machine's {physical / 2**30:.1f} GiB "
+            "of memory; give at most that (DuckDB spills to disk past its limit)"
+        )
+    return text

@@ -26,7 +26,16 @@ from recsys_duck import evaluation, increment, pipeline, predictors, report, sto
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError, RecsysError
 from recsys_duck.guard import ReadLimits, run_limited
 from recsys_duck.loader import ParquetInput
-from recsys_duck.params import ENGINES, METHOD_NAMES, BuildParams, Engine, Method, Split
+from recsys_duck.params import (
+    ENGINES,
+    METHOD_NAMES,
+    BuildParams,
+    Engine,
+    Method,
+    Split,
+    at_least,
+)
+from recsys_duck.params import memory_limit as check_memory_limit
 from recsys_duck.spark import SparkOptions, forget_older_runs
 from recsys_duck.sql import (
     audit_files,
@@ -80,11 +89,15 @@ class Recommender:
         self.limits = limits or ReadLimits()
         if read_only and memory_limit is None:
             memory_limit = self.limits.memory_limit
+        if memory_limit is not None:
+            check_memory_limit(memory_limit)
         temp = None if temp_directory is None else str(temp_directory)
         options = {"memory_limit": memory_limit, "threads": threads, "temp_directory": temp}
         self._config: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
         if not self.in_memory:
-            storage.ensure_database(self.path, read_only=read_only)
+            storage.check_database_file(self.path)
+        if read_only and not self.in_memory:
+            storage.require_database(self.path)
         self.con = self._connect()
 
     @property
@@ -93,7 +106,11 @@ class Recommender:
         return self.path == ":memory:"
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        """Open ``self.path``: in place for ``:memory:``, read-only for a file."""
+        """Open ``self.path``: in place for ``:memory:``, read-only for a file. A file not
+        built yet is not created until a build succeeds (a failed command leaves nothing
+        behind): meanwhile an empty in-memory database stands in, which has no tables."""
+        if not self.in_memory and not Path(self.path).exists():
+            return storage.connect(":memory:", config=self._config)
         return storage.connect(
             self.path,
             read_only=self.read_only or not self.in_memory,
@@ -151,7 +168,9 @@ class Recommender:
         params.check()
         # A file is rebuilt into a new file: its raw tables are copied from the old one.
         loads = data_dir is not None or parquet is not None
-        previous = self.path if not loads and not self.in_memory else None
+        previous = (
+            self.path if not loads and not self.in_memory and Path(self.path).exists() else None
+        )
         with self._writer("build") as (con, autocommit):
             report = pipeline.build(
                 con,
@@ -169,18 +188,23 @@ class Recommender:
         logger.info("build finished in %.1f s", report.total_seconds)
         return report
 
-    def add_ratings(self, path: str | os.PathLike[str]) -> increment.IncrementReport:
+    def add_ratings(
+        self, path: str | os.PathLike[str], *, wait_seconds: float = 0.0
+    ) -> increment.IncrementReport:
         """Add the new ratings of a CSV file (ratings.csv's columns) to a built database
         and bring every stored table up to date without a rebuild (the plan's
         ``increment`` scope, :mod:`recsys_duck.increment`): the result equals a full
         rebuild. A bad file raises :class:`DataError` naming the line and column. All or
-        nothing, in place: no other process may have the file open meanwhile."""
-        self._require_built()
-        with self._writer("add-ratings") as (con, _):
+        nothing, in place: no other process may have the file open meanwhile; while one
+        has, it waits up to ``wait_seconds`` for it to close the file."""
+        self.require_built()
+        with self._writer("add-ratings", wait_seconds=wait_seconds) as (con, _):
             return increment.add_ratings(con, path)
 
     @contextmanager
-    def _writer(self, purpose: storage.Purpose) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
+    def _writer(
+        self, purpose: storage.Purpose, *, wait_seconds: float = 0.0
+    ) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
         """A read-write connection for ``purpose`` and whether its statements commit as
         they go (see :func:`recsys_duck.storage.writer`). ``:memory:`` is written in
         place; a file by :func:`recsys_duck.storage.writer`, with ``self.con`` closed
@@ -195,7 +219,9 @@ class Recommender:
             return
         self.con.close()
         try:
-            with storage.writer(self.path, purpose, config=self._config) as writing:
+            with storage.writer(
+                self.path, purpose, config=self._config, wait_seconds=wait_seconds
+            ) as writing:
                 yield writing
         finally:
             self.con = self._connect()
@@ -232,6 +258,7 @@ class Recommender:
         cosine of rating vectors. Reads the ``similar_movies`` macro, which raises when
         the build left that method's neighbours out.
         """
+        at_least("n", n)
         return self._query(
             "select * from similar_movies($movie, n := $n, method := $method)",
             {"movie": movie, "n": n, "method": method},
@@ -252,6 +279,9 @@ class Recommender:
         ranked by that model's predicted rating (the ``knn_recommendations`` view; ``k``
         does not apply, the model's row sets its neighbourhood).
         """
+        at_least("n", n)
+        if k is not None:
+            at_least("the neighbours used (k)", k)
         if method == "popularity":
             return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n})
         # The macros raise for an unknown user, a k above the stored one and neighbours
@@ -260,7 +290,7 @@ class Recommender:
             if k is None:
                 k = 5 if method == "user" else 10
             return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n, "k": k})
-        self._require_built()
+        self.require_built()
         predictors.require_model(self.con, method, list(_RECOMMEND_SQL))
         return self._translated(lambda: predictors.recommend(self.con, user_id, n, method))
 
@@ -276,7 +306,7 @@ class Recommender:
         unclipped_rating, actual_k (positive-similarity neighbours used) and
         was_impossible (the model fell back to the global mean).
         """
-        self._require_built()
+        self.require_built()
         predictors.require_model(self.con, model)
         return self._translated(lambda: predictors.predict(self.con, pairs, model))
 
@@ -319,7 +349,7 @@ class Recommender:
         ``seed`` and ``relevance_threshold``, when given, replace the stored settings.
         Results: the ``eval_*`` tables and views.
         """
-        self._require_built()
+        self.require_built()
         settings = evaluation.Settings(test_fraction, seed, relevance_threshold)
         with self._writer("evaluate") as (con, autocommit):
             evaluation.evaluate(
@@ -343,12 +373,12 @@ class Recommender:
         """Write one self-contained HTML report of the database to ``path``: the data,
         similarity distributions, every stored evaluation and three example users
         (``users``, or drawn with ``seed``), every number read from the views."""
-        self._require_built()
+        self.require_built()
         return report.write_report(self.con, path, users=users, seed=seed)
 
     def audit(self) -> dict[str, pd.DataFrame]:
         """Run every audit of ``sql/audits``; each maps to its offending rows (want: none)."""
-        self._require_built()
+        self.require_built()
         found: dict[str, pd.DataFrame] = {}
         for path in audit_files():
             (query,) = split_statements(path.read_text(encoding="utf-8"))
@@ -357,7 +387,8 @@ class Recommender:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _require_built(self) -> None:
+    def require_built(self) -> None:
+        """Raise :class:`NotBuiltError` unless the database has been built."""
         found = execute(
             self.con,
             "select count(*) from duckdb_tables() where table_name = 'recommendations' "
@@ -382,7 +413,7 @@ class Recommender:
             raise _translate(exc) from None
         except duckdb.CatalogException as exc:
             if "does not exist" in str(exc):
-                self._require_built()
+                self.require_built()
             raise
 
 

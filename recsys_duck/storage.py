@@ -24,12 +24,14 @@ Two rules, each for people other than the process that builds the file:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,6 +138,8 @@ def check_not_open(path: str | os.PathLike[str]) -> None:
     a configuration no other connection has: DuckDB refuses that while an instance is
     open, and otherwise opens and closes a fresh one.
     """
+    if not Path(path).exists():
+        return  # nothing to have open
     probe: dict[str, Any] = {"custom_user_agent": f"recsys-duck-probe-{secrets.token_hex(8)}"}
     try:
         duckdb.connect(os.fspath(path), read_only=True, config=probe).close()
@@ -199,8 +203,8 @@ def write_through(
         raise InvalidArgumentError(f"unknown purpose {purpose!r}; use one of {_PURPOSES}")
     # Through a symbolic link, replace the file it points to, not the link.
     target = Path(os.path.realpath(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _writer_lock(target):
+    made = _make_folders(target.parent)
+    with _removed_on_error(made), _writer_lock(target):
         _remove_stale_temporaries(target)
         temp = target.with_name(f".{target.name}.{purpose}-{secrets.token_hex(6)}")
         try:
@@ -224,27 +228,43 @@ def write_through(
             _remove(temp)
 
 
-def ensure_database(path: str | os.PathLike[str], *, read_only: bool) -> None:
-    """Create an empty database file at ``path`` if there is none (atomically, like
-    every other write); for a reader, raise :class:`NotBuiltError` instead."""
-    if Path(path).exists():
+def check_database_file(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`InvalidArgumentError` if ``path`` is a file but not a DuckDB
+    database (its header has DuckDB's magic bytes): a build would replace it, and DuckDB
+    itself says only "Cannot launch in-memory database in read-only mode!"."""
+    file = Path(path)
+    if not file.is_file() or file.stat().st_size == 0:
         return
-    if read_only:
+    with open(file, "rb") as handle:
+        header = handle.read(_MAGIC_END)
+    if header[_MAGIC_START:_MAGIC_END] != _MAGIC:
+        raise InvalidArgumentError(
+            f"{path} is not a DuckDB database file; --db names the database (e.g. "
+            "data/recsys.duckdb), --data the MovieLens folder"
+        )
+
+
+#: DuckDB's database files carry b"DUCK" at bytes 8..12.
+_MAGIC, _MAGIC_START, _MAGIC_END = b"DUCK", 8, 12
+
+
+def require_database(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`NotBuiltError` if there is no database file at ``path``."""
+    if not Path(path).exists():
         raise NotBuiltError(f"no database at {path}; build it first: recsys-duck build --db {path}")
-    with write_through(path, purpose="create", copy=False):
-        pass
 
 
 def write_text_atomically(target: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to a temporary file beside ``target``, then rename it over
-    ``target``: readers see the old file or the new one, never a part. The folder is
-    created if missing. Raises :class:`RecsysError` naming the file when it cannot be
-    written; no temporary file is left behind."""
+    ``target``: readers see the old file or the new one, never a part. Raises
+    :class:`RecsysError` naming the file when it cannot be written (its folder must
+    exist: a mistyped folder is not created); no temporary file is left behind."""
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise RecsysError(f"cannot write {target}: there is no folder {folder}; create it first")
     temporary: str | None = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
@@ -260,27 +280,60 @@ def write_text_atomically(target: str | os.PathLike[str], text: str) -> None:
 
 @contextmanager
 def write_in_place(
-    target: str | os.PathLike[str], *, config: Mapping[str, Any] | None = None
+    target: str | os.PathLike[str],
+    *,
+    config: Mapping[str, Any] | None = None,
+    wait_seconds: float = 0.0,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to ``target`` itself; the caller makes its changes
     one transaction, and the file is checkpointed when the block ends normally.
 
     For changes small next to the database (``add-ratings``): a copy, as
     :func:`write_through` makes, would cost time in proportion to the whole file.
-    Unlike :func:`write_through`, no other process may have the file open meanwhile.
+    Unlike :func:`write_through`, no other process may have the file open meanwhile:
+    while one has, this waits up to ``wait_seconds`` for it to close the file (logging
+    the time left), then raises :class:`RecsysError`.
     """
     target = Path(os.path.realpath(target))
-    with _writer_lock(target), _checkpointed(target, config) as con:
+    with _writer_lock(target), _checkpointed(target, config, wait_seconds) as con:
         yield con
+
+
+def _connect_when_free(
+    path: Path, config: Mapping[str, Any] | None, wait_seconds: float
+) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to ``path`` once no other process holds DuckDB's lock on
+    it, waiting up to ``wait_seconds``."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return connect(str(path), config=config)
+        except duckdb.IOException as exc:
+            if "Could not set lock" not in str(exc):
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RecsysError(
+                    f"{path} is open in another process, and add-ratings writes the file "
+                    "in place: close the other connections (or wait for them with "
+                    "--wait SECONDS), or rebuild, which never waits for readers"
+                ) from None
+            logger.info("waiting for other processes to close %s (%.0f s left)", path, left)
+            time.sleep(min(_WAIT_STEP_SECONDS, left))
+
+
+#: How often a waiting writer tries again.
+_WAIT_STEP_SECONDS = 1.0
 
 
 @contextmanager
 def _checkpointed(
-    path: Path, config: Mapping[str, Any] | None
+    path: Path, config: Mapping[str, Any] | None, wait_seconds: float = 0.0
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to ``path``, checkpointed when the block ends normally
-    (so no WAL is left) and closed in any case."""
-    con = connect(str(path), config=config)
+    """A read-write connection to ``path`` (waiting up to ``wait_seconds`` for other
+    processes to close it), checkpointed when the block ends normally (so no WAL is
+    left) and closed in any case."""
+    con = _connect_when_free(path, config, wait_seconds)
     try:
         yield con
         execute(con, "checkpoint")
@@ -294,7 +347,11 @@ Purpose = Literal["build", "evaluate", "add-ratings"]
 
 @contextmanager
 def writer(
-    target: str | os.PathLike[str], purpose: Purpose, *, config: Mapping[str, Any] | None = None
+    target: str | os.PathLike[str],
+    purpose: Purpose,
+    *,
+    config: Mapping[str, Any] | None = None,
+    wait_seconds: float = 0.0,
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
     """A read-write connection for ``purpose``, and whether its statements commit as they
     go (``autocommit``); else the caller makes its work one transaction.
@@ -303,13 +360,14 @@ def writer(
     file when the block ends without error (:func:`write_through`; statements commit
     as they go: DuckDB scans a table created in a still open transaction from that
     transaction's local storage, which made the batched pair sums 3.5x slower).
-    ``add-ratings`` writes the file itself (:func:`write_in_place`). Refused while
+    ``add-ratings`` writes the file itself (:func:`write_in_place`, waiting up to
+    ``wait_seconds`` for other processes to close it). Refused while
     another connection of this process has the file open, as that connection would pin
     DuckDB's instance of the old file.
     """
     check_not_open(target)
     if purpose == "add-ratings":
-        with write_in_place(target, config=config) as con:
+        with write_in_place(target, config=config, wait_seconds=wait_seconds) as con:
             yield con, False
     else:
         with write_through(
@@ -337,7 +395,8 @@ def _writer_lock(target: Path) -> Iterator[None]:
     Without it, a build and an evaluation running at once would each copy the old
     file, and the one that finished last would silently replace the other's work.
     """
-    lock = filelock.FileLock(target.with_name(f".{target.name}.lock"))
+    path = target.with_name(f".{target.name}.lock")
+    lock = filelock.FileLock(path)
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
@@ -347,6 +406,29 @@ def _writer_lock(target: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+        # A first build that failed leaves no database, and so no lock file either.
+        if not target.exists():
+            path.unlink(missing_ok=True)
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; returns those created, innermost first."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+@contextmanager
+def _removed_on_error(folders: list[Path]) -> Iterator[None]:
+    """Remove the (empty) ``folders`` if the block raises: a first build that failed
+    leaves no folder behind either."""
+    try:
+        yield
+    except BaseException:
+        for folder in folders:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def _remove_stale_temporaries(target: Path) -> None:

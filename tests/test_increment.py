@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -197,15 +196,44 @@ def test_unknown_neighbor_kind_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "x.duckdb").exists()
 
 
-def test_the_first_error_is_the_one_raised(tiny: Recommender, tmp_path: Path) -> None:
+def test_the_first_error_is_the_one_raised(tmp_path: Path) -> None:
     """Regression: a statement failing inside add-ratings' transaction was hidden behind
     "Current transaction is aborted", raised by a cleanup that ran in that transaction
-    (user id 2,147,483,647 overflows INT32 in the mart's batch cutting)."""
+    (here DuckDB runs out of memory reading the file)."""
+    path = tmp_path / "tiny.duckdb"
+    with Recommender(path) as rec:
+        rec.build(TINY, TINY_PARAMS)
+    before = path.read_bytes()
     new = tmp_path / "new.csv"
-    new.write_text("userId,movieId,rating,timestamp\n2147483647,1,4.0,1000\n")
-    before = tiny.sql("select count(*) as n from ratings").n[0]
-    with pytest.raises(duckdb.Error) as caught:
-        tiny.add_ratings(new)
+    new.write_text("userId,movieId,rating,timestamp\n9,1,4.0,1000\n")
+    with Recommender(path, memory_limit="1MB") as rec:
+        with pytest.raises(DataError) as caught:
+            rec.add_ratings(new)
     assert "transaction is aborted" not in str(caught.value)
-    assert "Overflow" in str(caught.value)
+    assert "ran out of memory" in str(caught.value) and "raise --memory-limit" in str(caught.value)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("user_id", ["5000000", "2147483647", "-1"])
+def test_new_ratings_are_checked_for_the_id_range_as_a_build_checks(
+    tiny: Recommender, tmp_path: Path, user_id: str
+) -> None:
+    """Regression: user 5,000,000 entered user_neighbors with an overflowing packed key."""
+    new = tmp_path / "new.csv"
+    new.write_text(f"userId,movieId,rating,timestamp\n{user_id},1,4.0,1000\n")
+    before = tiny.sql("select count(*) as n from ratings").n[0]
+    with pytest.raises(DataError, match=f"userId {user_id} is outside 0..4,194,303") as caught:
+        tiny.add_ratings(new)
+    assert (caught.value.line, caught.value.column) == (2, "userId")
     assert tiny.sql("select count(*) as n from ratings").n[0] == before
+
+
+def test_a_new_rating_of_an_unknown_movie_says_where_movies_come_from(
+    tiny: Recommender, tmp_path: Path
+) -> None:
+    new = tmp_path / "new.csv"
+    new.write_text("userId,movieId,rating,timestamp\n1,999,4.0,1000\n")
+    with pytest.raises(DataError, match="movieId 999 is not in the database's movies table"):
+        tiny.add_ratings(new)
+
+

@@ -139,6 +139,15 @@ def test_timestamps_are_utc_whatever_the_session_time_zone(
     assert rated_at.fetchone() == (dt.datetime(2000, 7, 30, 18, 45, 3),)
 
 
+def test_timestamps_before_1970_are_negative_unix_times(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    ratings = RATINGS_HEADER + "1,1,4.0,-86400\r\n"
+    load_movielens(con, dataset(tmp_path, ratings=ratings, tags=None))
+    rated_at = con.execute("select rated_at from ratings")
+    assert rated_at.fetchall() == [(dt.datetime(1969, 12, 31, 0, 0, 0),)]
+
+
 def test_column_types(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     load_movielens(con, dataset(tmp_path))
     types = con.execute("select typeof(rated_at), typeof(rating) from ratings limit 1").fetchone()
@@ -428,10 +437,83 @@ BAD: dict[str, Bad] = {
     "mixed line endings": Bad(
         {"links": LINKS_HEADER + "1,0114709,862\n2,0112346,9087\r\n"},
         "links.csv",
+        2,
         None,
+        "this line ends with LF but the file's first line with CRLF",
+        "make every line end the same way",
+    ),
+    "one LF line appended to a CRLF file": Bad(
+        {"ratings": RATINGS_HEADER + "1,1,4.0,1\r\n1,2,4.0,1\r\n2,1,3.0,1\n"},
+        "ratings.csv",
+        4,
         None,
-        "could not parse",
-        "every line ends the same way",
+        "this line ends with LF but the file's first line with CRLF",
+    ),
+    # The neighbour tables pack ids into 22 bits: every id of every file is checked.
+    "negative userId": Bad(
+        {"ratings": RATINGS_HEADER + "1,1,4.0,1\r\n-1,2,4.0,1\r\n"},
+        "ratings.csv",
+        3,
+        "userId",
+        "userId -1 is outside 0..4,194,303",
+        "renumber the ids",
+    ),
+    "userId beyond INTEGER": Bad(
+        {"ratings": RATINGS_HEADER + "3000000000,1,4.0,1\r\n"},
+        "ratings.csv",
+        2,
+        "userId",
+        "userId 3000000000 is outside 0..4,194,303",
+    ),
+    "userId beyond the packed key": Bad(
+        {"ratings": RATINGS_HEADER + "4194304,1,4.0,1\r\n"},
+        "ratings.csv",
+        2,
+        "userId",
+        "userId 4194304 is outside 0..4,194,303",
+    ),
+    "movieId beyond the packed key in ratings": Bad(
+        {"ratings": RATINGS_HEADER + "1,5000000,4.0,1\r\n"},
+        "ratings.csv",
+        2,
+        "movieId",
+        "movieId 5000000 is outside 0..4,194,303",
+    ),
+    "movieId beyond the packed key in movies": Bad(
+        {"movies": MOVIES_HEADER + "1,A (1999),Drama\r\n5000000,B (1999),Drama\r\n"},
+        "movies.csv",
+        3,
+        "movieId",
+        "movieId 5000000 is outside 0..4,194,303",
+    ),
+    "negative userId in tags": Bad(
+        {"tags": TAGS_HEADER + "-7,1,funny,1\r\n"},
+        "tags.csv",
+        2,
+        "userId",
+        "userId -7 is outside 0..4,194,303",
+    ),
+    "movieId beyond the packed key in links": Bad(
+        {"links": LINKS_HEADER + "4194304,0114709,862\r\n"},
+        "links.csv",
+        2,
+        "movieId",
+        "movieId 4194304 is outside 0..4,194,303",
+    ),
+    "NUL byte in a title": Bad(
+        {"movies": MOVIES_HEADER + "1,A (1999),Drama\r\n2,B\x00 (1999),Drama\r\n"},
+        "movies.csv",
+        3,
+        "title",
+        "title contains a NUL byte",
+        "delete that byte",
+    ),
+    "NUL byte in a tag": Bad(
+        {"tags": TAGS_HEADER + "1,1,fun\x00ny,1\r\n"},
+        "tags.csv",
+        2,
+        "tag",
+        "tag contains a NUL byte",
     ),
 }
 
@@ -461,6 +543,16 @@ def test_missing_folder(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such folder; download ml-latest-small") as info:
         load_movielens(con, folder)
     assert (info.value.path, info.value.line, info.value.column) == (str(folder), None, None)
+
+
+def test_a_file_that_is_a_folder_is_named_as_such(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    folder = dataset(tmp_path / "data", ratings=None)
+    (folder / "ratings.csv").mkdir()
+    with pytest.raises(DataError, match="ratings.csv is a folder, not a file") as info:
+        load_movielens(con, folder)
+    assert info.value.path == str(folder / "ratings.csv")
 
 
 def test_failed_load_in_a_transaction_leaves_tables_as_they_were(

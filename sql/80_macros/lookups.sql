@@ -84,11 +84,16 @@ create or replace macro stored_k_at_least(k, kind := NULL) as (
                 'the ' || cast(kind as varchar) || ' neighbours were not built; '
                 || 'rebuild with them, e.g. recsys-duck build --neighbors item,user,content'
             )
-            when not (k >= 1 and k <= p.neighbors_k) or k is null then error(
-                'asked for ' || coalesce(cast(k as varchar), 'NULL') || ' neighbours but the build stored '
+            when k is null or k < 1 then error(
+                'asked for ' || coalesce(cast(k as varchar), 'NULL') || ' neighbours; use 1 to '
+                || cast(p.neighbors_k as varchar) || ' (the neighbours the build stored)'
+            )
+            -- Only a larger k than stored is worth a rebuild.
+            when k > p.neighbors_k then error(
+                'asked for ' || cast(k as varchar) || ' neighbours but the build stored '
                 || cast(p.neighbors_k as varchar) || ' per item and user; use 1 to '
                 || cast(p.neighbors_k as varchar) || ', or rebuild with: recsys-duck build --k '
-                || coalesce(cast(k as varchar), '50')
+                || cast(k as varchar)
             )
             else k
         end

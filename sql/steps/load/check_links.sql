@@ -3,6 +3,7 @@
 -- the problems of one row), the CSV column, a problem kind, the offending text and,
 -- for duplicates, the record_no of the first occurrence. Checks on a row's own values
 -- come first, then duplicates, then references to movies that movies.csv lacks.
+-- Ids must lie in 0..$max_id, the ids the neighbour tables' packed sort keys hold.
 create or replace temp table _recsys_load_problems as
 with firsts as (
     select record_no, movie_id_text,
@@ -11,9 +12,14 @@ with firsts as (
     where movie_id is not null
 )
 select record_no, 1 as priority, 'movieId' as column_name,
-    case when movie_id_text is null then 'missing' else 'not_whole' end as kind,
+    case
+        when movie_id_text is null then 'missing'
+        when regexp_full_match(movie_id_text, ' *-?[0-9]+ *') then 'id_range'
+        else 'not_whole'
+    end as kind,
     movie_id_text as value, null::bigint as other_record_no
-from _recsys_load_links where movie_id is null
+from _recsys_load_links
+where movie_id is null or movie_id not between 0 and $max_id
 union all
 select record_no, 2, 'imdbId',
     case when imdb_id_text is null then 'missing' else 'imdb' end,

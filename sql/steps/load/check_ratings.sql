@@ -3,7 +3,8 @@
 -- the problems of one row), the CSV column, a problem kind, the offending text and,
 -- for duplicates, the record_no of the first occurrence. Checks on a row's own values
 -- come first, then duplicates, then references to movies that movies.csv lacks. Run
--- with $max_epoch bound: the latest Unix time accepted as a timestamp.
+-- with $min_epoch and $max_epoch bound: the Unix times a timestamp may take.
+-- Ids must lie in 0..$max_id, the ids the neighbour tables' packed sort keys hold.
 create or replace temp table _recsys_load_problems as
 with firsts as (
     select record_no, user_id_text, movie_id_text,
@@ -12,14 +13,24 @@ with firsts as (
     where user_id is not null and movie_id is not null
 )
 select record_no, 1 as priority, 'userId' as column_name,
-    case when user_id_text is null then 'missing' else 'not_whole' end as kind,
+    case
+        when user_id_text is null then 'missing'
+        when regexp_full_match(user_id_text, ' *-?[0-9]+ *') then 'id_range'
+        else 'not_whole'
+    end as kind,
     user_id_text as value, null::bigint as other_record_no
-from _recsys_load_ratings where user_id is null
+from _recsys_load_ratings
+where user_id is null or user_id not between 0 and $max_id
 union all
 select record_no, 2, 'movieId',
-    case when movie_id_text is null then 'missing' else 'not_whole' end,
+    case
+        when movie_id_text is null then 'missing'
+        when regexp_full_match(movie_id_text, ' *-?[0-9]+ *') then 'id_range'
+        else 'not_whole'
+    end,
     movie_id_text, null
-from _recsys_load_ratings where movie_id is null
+from _recsys_load_ratings
+where movie_id is null or movie_id not between 0 and $max_id
 union all
 select record_no, 3, 'rating',
     case
@@ -35,7 +46,8 @@ union all
 select record_no, 4, 'timestamp',
     case when timestamp_text is null then 'missing' else 'timestamp' end,
     timestamp_text, null
-from _recsys_load_ratings where epoch_seconds is null or epoch_seconds > $max_epoch
+from _recsys_load_ratings
+where epoch_seconds is null or epoch_seconds not between $min_epoch and $max_epoch
 union all
 select record_no, 5, 'userId,movieId', 'duplicate_rating',
     user_id_text || ',' || movie_id_text, first_record_no

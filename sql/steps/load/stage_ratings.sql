@@ -1,7 +1,7 @@
 -- _recsys_load_ratings: one row per data record of ratings.csv, in scan order
 -- (record_no). Keeps the raw text of each value for messages next to its typed value,
--- NULL where the text does not convert (ids and timestamps must be whole numbers,
--- surrounding spaces allowed).
+-- NULL where the text does not convert (ids and timestamps must be whole numbers, a
+-- timestamp negative before 1970; surrounding spaces allowed).
 create or replace temp table _recsys_load_ratings as
 select
     ordinality as record_no,
@@ -14,6 +14,6 @@ select
     case when regexp_full_match("movieId", ' *[0-9]+ *')
         then try_cast(trim("movieId") as integer) end as movie_id,
     try_cast(trim(rating) as double) as rating,
-    case when regexp_full_match("timestamp", ' *[0-9]+ *')
+    case when regexp_full_match("timestamp", ' *-?[0-9]+ *')
         then try_cast(trim("timestamp") as bigint) end as epoch_seconds
 from _recsys_load_raw;

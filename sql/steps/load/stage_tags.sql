@@ -12,6 +12,6 @@ select
     case when regexp_full_match("movieId", ' *[0-9]+ *')
         then try_cast(trim("movieId") as integer) end as movie_id,
     tag,
-    case when regexp_full_match("timestamp", ' *[0-9]+ *')
+    case when regexp_full_match("timestamp", ' *-?[0-9]+ *')
         then try_cast(trim("timestamp") as bigint) end as epoch_seconds
 from _recsys_load_raw;
