@@ -88,9 +88,27 @@ class _Group(click.Group):
     (``--debug`` shows the traceback instead); anything else is a bug and keeps its
     traceback."""
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # the group's own options, e.g. --db without a value
+            click.echo(f"Error: {exc.format_message()} (see {info_name} --help)", err=True)
+            sys.exit(exc.exit_code)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # One line, as for every other failure; --help gives the usage.
+            command = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(f"Error: {exc.format_message()} (see {command} --help)", err=True)
+            ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, duckdb.InterruptException):
             if ctx.params.get("debug"):
                 raise

@@ -235,5 +235,3 @@ def test_a_new_rating_of_an_unknown_movie_says_where_movies_come_from(
     new.write_text("userId,movieId,rating,timestamp\n1,999,4.0,1000\n")
     with pytest.raises(DataError, match="movieId 999 is not in the database's movies table"):
         tiny.add_ratings(new)
-
-
