@@ -27,6 +27,7 @@ from click.testing import CliRunner
 
 from recsys_duck import Recommender
 from recsys_duck.cli import cli
+from recsys_duck.errors import InvalidArgumentError, NotBuiltError
 from recsys_duck.params import BuildParams
 from tests.conftest import TINY
 from tests.test_loader import BAD, dataset
@@ -380,3 +381,22 @@ def test_kill_9_during_publish_leaves_the_old_or_the_new_publication(
     status, stderr = _run(["--quiet", "--db", str(built_k2), *publish])  # clears what was left
     assert status == 0, stderr
     assert _publication(pg.admin) == new
+
+
+def test_the_python_api_has_the_same_rules(built: Path, tmp_path: Path) -> None:
+    with Recommender(built, read_only=True) as rec:
+        for call in (
+            lambda: rec.recommend(1, n=0),
+            lambda: rec.recommend(1, n=-5, method="popularity"),
+            lambda: rec.recommend(1, method="item", k=0),
+            lambda: rec.similar(1, n=0),
+        ):
+            with pytest.raises(InvalidArgumentError, match="must be at least 1"):
+                call()
+    for limit, message in (("-5GB", "is not a size"), ("99999TB", "more than this machine")):
+        with pytest.raises(InvalidArgumentError, match=message):
+            Recommender(tmp_path / "x.duckdb", memory_limit=limit)
+    with Recommender(tmp_path / "x.duckdb") as rec:  # a writer on no file creates none
+        with pytest.raises(NotBuiltError):
+            rec.evaluate("holdout")
+    assert list(tmp_path.iterdir()) == []

@@ -275,6 +275,14 @@ def test_more_neighbours_than_stored_is_an_error(tiny: Recommender) -> None:
         tiny.recommend(1, method="item", k=4)
 
 
+def test_fewer_than_one_neighbour_is_an_error_that_suggests_no_rebuild(tiny: Recommender) -> None:
+    """Regression: k = 0 suggested 'recsys-duck build --k 0', which build refuses."""
+    for k in (0, -2):
+        with pytest.raises(RecsysError, match=f"asked for {k} neighbours; use 1 to 3") as info:
+            tiny.sql("select * from recommend_item_based(1, n_neighbors := $k)", {"k": k})
+        assert "rebuild" not in str(info.value)
+
+
 def test_temporal_split_and_unpredictable_pairs(tiny: Recommender) -> None:
     tiny.sql("update recsys_params set test_fraction = 0.5")
     result = tiny.evaluate("temporal")
