@@ -17,6 +17,7 @@ import click
 import duckdb
 import pandas as pd
 
+from recsys_duck import progress
 from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import InvalidArgumentError, RecsysError
 from recsys_duck.guard import ReadLimits
@@ -147,6 +148,14 @@ def cli(ctx: click.Context, db: Path, quiet: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
     ctx.obj = _Settings(db=db, debug=debug)
+    # Progress: bars in a terminal, periodic log lines otherwise, nothing with --quiet.
+    if quiet:
+        ctx.with_resource(progress.reporting(progress.SILENT))
+    elif sys.stderr.isatty():
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        ctx.with_resource(progress.reporting(progress.BarReporter()))
+        ctx.with_resource(logging_redirect_tqdm())
 
 
 def _deprecated_k(new_flag: str) -> Callable[[click.Context, click.Parameter, Any], Any]:

@@ -26,6 +26,7 @@ import pandas as pd
 from recsys_duck import pipeline
 from recsys_duck.errors import InvalidArgumentError, RecsysError
 from recsys_duck.params import FOUNDATION_METHODS, METHOD_NAMES, SPLITS, read_params
+from recsys_duck.progress import tracked
 from recsys_duck.sql import (
     execute,
     layer_files,
@@ -190,17 +191,19 @@ def run(
     if split == "kfold":
         n_folds = read_params(con).n_folds
     run_file(con, step_file("evaluate/reset_evaluation"), {"split": split})
-    for fold in range(1, n_folds + 1):
-        _run_fold(
-            con,
-            split,
-            fold,
-            foundation,
-            knn,
-            ranked_knn,
-            autocommit=autocommit,
-            memory_limit=memory_limit,
-        )
+    with tracked(f"evaluate, {split} split", n_folds, "folds") as advance:
+        for fold in range(1, n_folds + 1):
+            _run_fold(
+                con,
+                split,
+                fold,
+                foundation,
+                knn,
+                ranked_knn,
+                autocommit=autocommit,
+                memory_limit=memory_limit,
+            )
+            advance(1)
 
 
 def _run_fold(

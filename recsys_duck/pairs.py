@@ -40,6 +40,7 @@ from typing import Literal
 import duckdb
 
 from recsys_duck.errors import RecsysError
+from recsys_duck.progress import tracked
 from recsys_duck.sql import batches as sql_batches
 from recsys_duck.sql import cleaned_up, execute, object_file, part_file, run_file, string_literal
 
@@ -140,8 +141,10 @@ def compute_portably(
                 if count is None
                 else sql_batches(con, part_file(table, "work"), None, count=count)
             )
-            for lo, hi in ranges:
-                run_file(con, part_file(table, "batch"), {"lo": lo, "hi": hi})
+            with tracked(f"pair sums, {side} side", len(ranges), "batches") as advance:
+                for lo, hi in ranges:
+                    run_file(con, part_file(table, "batch"), {"lo": lo, "hi": hi})
+                    advance(1)
             done[side] = len(ranges)
     return done
 
@@ -275,8 +278,10 @@ def _compute_side(
     with memory_for_arrays(con, memory_limit) if dense else nullcontext(0) as bits:
         if dense:
             allow_array_aggregates(con, bits)
-        for lo, hi in batches:
-            run_file(con, path, {"lo": lo, "hi": hi})
+        with tracked(f"pair sums, {side} side", len(batches), "batches") as advance:
+            for lo, hi in batches:
+                run_file(con, path, {"lo": lo, "hi": hi})
+                advance(1)
     return len(batches)
 
 

@@ -42,6 +42,7 @@ from recsys_duck import content, pairs
 from recsys_duck.errors import NotBuiltError
 from recsys_duck.loader import ParquetInput, load_movielens, load_new_ratings, load_parquet
 from recsys_duck.params import BuildParams, write_params
+from recsys_duck.progress import tracked
 from recsys_duck.sql import (
     apply_layers,
     batches,
@@ -359,8 +360,10 @@ def fill_in_batches(
     with cleaned_up(lambda: _run_part(con, table, "cleanup")):
         _run_part(con, table, "prepare")
         body = part_file(table, "batch")
-        for lo, hi in ranges:
-            run_file(con, body, {**values, "lo": lo, "hi": hi})
+        with tracked(table, len(ranges), "batches") as advance:
+            for lo, hi in ranges:
+                run_file(con, body, {**values, "lo": lo, "hi": hi})
+                advance(1)
         _run_part(con, table, "finish")
     logger.info("%s: %d %s", table, len(ranges), "batch" if len(ranges) == 1 else "batches")
     return len(ranges)

@@ -58,6 +58,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 import duckdb
 
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, RecsysError
+from recsys_duck.progress import tracked
 from recsys_duck.sql import (
     execute,
     quote_identifier,
@@ -383,8 +384,11 @@ def _fill(
         _set(con, "recsys_duck.schema", schema)
         _set(con, "recsys_duck.readonly_role", grant_readonly or "")
         _run_pg_file(con, _step("prepare"))
-        for path in _table_files():
-            report.rows[path.stem] = _load_table(con, path, staging)
+        files = _table_files()
+        with tracked("publish", len(files), "tables") as advance:
+            for path in files:
+                report.rows[path.stem] = _load_table(con, path, staging)
+                advance(1)
         _run_pg_file(con, _step("analyze"))
         _run_pg_file(con, _step("grant_readonly"))
     report.seconds["fill"] = time.perf_counter() - start

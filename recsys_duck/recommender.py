@@ -36,6 +36,7 @@ from recsys_duck.params import (
     at_least,
 )
 from recsys_duck.params import memory_limit as check_memory_limit
+from recsys_duck.progress import Reporter, Update, reporting
 from recsys_duck.spark import SparkOptions, forget_older_runs
 from recsys_duck.sql import (
     audit_files,
@@ -72,6 +73,9 @@ class Recommender:
     network access, no extension loads, the configuration locked; and :meth:`sql` runs
     queries only, within ``limits`` (:class:`recsys_duck.guard.ReadLimits`: by default
     300 s, a million rows, and 4GB of memory unless ``memory_limit`` says otherwise).
+    ``progress`` receives the progress of long steps (batches, folds) of ``build``,
+    ``add_ratings`` and ``evaluate``: a function of a :class:`recsys_duck.progress.Update`
+    or a reporter; by default it goes to the ``recsys_duck.progress`` logger.
     """
 
     def __init__(
@@ -83,10 +87,12 @@ class Recommender:
         threads: int | None = None,
         temp_directory: str | os.PathLike[str] | None = None,
         limits: ReadLimits | None = None,
+        progress: Reporter | Callable[[Update], None] | None = None,
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
         self.limits = limits or ReadLimits()
+        self.progress = progress
         if read_only and memory_limit is None:
             memory_limit = self.limits.memory_limit
         if memory_limit is not None:
@@ -171,7 +177,7 @@ class Recommender:
         previous = (
             self.path if not loads and not self.in_memory and Path(self.path).exists() else None
         )
-        with self._writer("build") as (con, autocommit):
+        with reporting(self.progress), self._writer("build") as (con, autocommit):
             report = pipeline.build(
                 con,
                 params,
@@ -198,7 +204,13 @@ class Recommender:
         nothing, in place: no other process may have the file open meanwhile; while one
         has, it waits up to ``wait_seconds`` for it to close the file."""
         self.require_built()
-        with self._writer("add-ratings", wait_seconds=wait_seconds) as (con, _):
+        with (
+            reporting(self.progress),
+            self._writer("add-ratings", wait_seconds=wait_seconds) as (
+                con,
+                _,
+            ),
+        ):
             return increment.add_ratings(con, path)
 
     @contextmanager
@@ -351,7 +363,7 @@ class Recommender:
         """
         self.require_built()
         settings = evaluation.Settings(test_fraction, seed, relevance_threshold)
-        with self._writer("evaluate") as (con, autocommit):
+        with reporting(self.progress), self._writer("evaluate") as (con, autocommit):
             evaluation.evaluate(
                 con,
                 split,
