@@ -21,13 +21,13 @@ from recsys_duck import progress
 from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import InvalidArgumentError, RecsysError
 from recsys_duck.guard import ReadLimits
-from recsys_duck.loader import ParquetInput
+from recsys_duck.loader import ParquetInput, read_pairs
 from recsys_duck.params import ENGINES, BuildParams, Engine, read_params
 from recsys_duck.params import memory_limit as check_memory_limit
 from recsys_duck.publish import publish
 from recsys_duck.recommender import Recommender
 from recsys_duck.spark import SparkOptions
-from recsys_duck.storage import write_text_atomically
+from recsys_duck.storage import write_frame_atomically, write_text_atomically
 
 DEFAULT_DB = Path("data") / "recsys.duckdb"
 DEFAULT_DATA = Path("data") / "ml-latest-small"
@@ -61,11 +61,13 @@ def _emit(frame: pd.DataFrame, fmt: str | None) -> None:
             click.echo(frame.to_string(index=False))
 
 
-def _open(ctx: click.Context, *, read_only: bool = True) -> Recommender:
+def _open(
+    ctx: click.Context, *, read_only: bool = True, memory_limit: str | None = None
+) -> Recommender:
     """Open the --db file; read-only connections are hardened (no file or network access,
     configuration locked), as the query verbs, ``sql`` included, run what users type."""
     settings: _Settings = ctx.obj
-    return Recommender(settings.db, read_only=read_only)
+    return Recommender(settings.db, read_only=read_only, memory_limit=memory_limit)
 
 
 def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -532,6 +534,11 @@ def _names(value: str | None) -> list[str] | None:
 )
 @click.option("--seed", type=int, default=None, help="Seed of the splits (default 42).")
 @click.option(
+    "--memory-limit",
+    callback=_memory_limit,
+    help="DuckDB memory_limit, e.g. 8GB (spills past it).",
+)
+@click.option(
     "--results-csv",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -550,6 +557,7 @@ def evaluate(
     old_k: int | None,
     test_fraction: float | None,
     seed: int | None,
+    memory_limit: str | None,
     results_csv: Path | None,
     fmt: str | None,
 ) -> None:
@@ -565,7 +573,7 @@ def evaluate(
             --models baseline_only,knn_basic_user_cosine,knn_baseline_item_pearson_baseline
     """
     k = cutoff if cutoff is not None else old_k if old_k is not None else 10
-    with _open(ctx, read_only=False) as rec:
+    with _open(ctx, read_only=False, memory_limit=memory_limit) as rec:
         rec.require_built()
         # Checked before the (long) evaluation: the lists it ranks are this long.
         longest = read_params(rec.con).n_recommendations
@@ -588,6 +596,50 @@ def evaluate(
     write_text_atomically(target, result.summary.to_csv(index=False))
     logging.getLogger(__name__).info("wrote every metric of the %s split to %s", split, target)
     _emit(result.table(k) if fmt is None else result.at(k), fmt)
+
+
+@cli.command("predict")
+@click.option(
+    "--pairs",
+    "pairs_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV or Parquet file of the pairs to predict, with columns userId,movieId.",
+)
+@click.option(
+    "--model",
+    default="knn_baseline_item_pearson_baseline",
+    show_default=True,
+    help="A rating predictor of the knn_models table (recsys-duck sql 'from knn_models').",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the predictions to this .csv or .parquet file (default: print them).",
+)
+@_output_options
+@click.pass_context
+def predict_command(
+    ctx: click.Context, pairs_file: Path, model: str, out: Path | None, fmt: str | None
+) -> None:
+    """Predict the ratings of (userId, movieId) pairs with a rating predictor: one row
+    per distinct pair with predicted_rating (clipped to the rating scale), the neighbours
+    used, and unknown_user / unknown_movie where the user or the movie has no rating, so
+    the prediction is only the baseline's guess.
+
+    \b
+    Example:
+        recsys-duck predict --pairs u1.test.csv --out predictions.parquet
+    """
+    pairs = read_pairs(pairs_file)
+    with _open(ctx) as rec:
+        predictions = rec.predict(pairs, model=model)
+    if out is None:
+        _emit(predictions, fmt)
+        return
+    write_frame_atomically(out, predictions)
+    logging.getLogger(__name__).info("wrote %d predictions to %s", len(predictions), out)
 
 
 @cli.command("sql")

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from recsys_duck.errors import DataError
 from recsys_duck.pairs import MAX_ID
@@ -647,3 +648,62 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
         run_file(con, _step("drop_temporaries"))
     except duckdb.Error:
         logger.debug("temporary tables left for the caller's rollback to drop")
+
+
+#: The id columns of a pairs file, by MovieLens' names or the tables' own.
+_PAIR_COLUMNS = {"user_id": ("userId", "user_id"), "movie_id": ("movieId", "movie_id")}
+
+
+def read_pairs(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The (user_id, movie_id) pairs of a CSV or Parquet file (by its suffix) whose
+    columns include userId and movieId (or user_id and movie_id); other columns are
+    ignored. A missing column or an id that is not a whole number raises
+    :class:`DataError` naming the file, line (row, for Parquet) and column."""
+    file = Path(path)
+    parquet = file.suffix.lower() == ".parquet"
+    if not file.is_file():
+        raise DataError(
+            "no such file; pass a CSV or Parquet file with columns userId,movieId",
+            path=str(file),
+        )
+    reader = "read_parquet" if parquet else "read_csv"
+    with duckdb.connect() as con:
+        try:
+            # The reader is one of two fixed names; the path is a bound parameter.
+            query = "create temp table pairs as select * from READER(?)".replace("READER", reader)
+            con.execute(query, [str(file)])
+        except duckdb.Error as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise DataError(f"cannot read it ({reason})", path=str(file)) from exc
+        present = [row[0] for row in con.execute("describe pairs").fetchall()]
+        chosen: dict[str, str] = {}
+        for target, names in _PAIR_COLUMNS.items():
+            found = [name for name in names if name in present]
+            if not found:
+                raise DataError(
+                    f"no {names[0]} column (found {', '.join(present)}); the file needs "
+                    "the columns userId,movieId",
+                    path=str(file),
+                    line=None if parquet else 1,
+                )
+            chosen[target] = found[0]
+        checks = ", ".join(
+            f'try_cast("{name}" as integer) as {target}, "{name}"::varchar as {target}_text'
+            for target, name in chosen.items()
+        )
+        frame = con.execute(
+            f"select row_number() over () as row_no, {checks} from pairs"  # noqa: S608
+        ).df()
+    for target, name in chosen.items():
+        bad = frame[frame[target].isna()]
+        if len(bad):
+            row = int(bad["row_no"].iloc[0])
+            where: dict[str, int] = {"row": row} if parquet else {"line": row + 1}
+            raise DataError(
+                f"{name} {bad[f'{target}_text'].iloc[0]!r} is not a whole number; ids are "
+                "whole numbers such as 42",
+                path=str(file),
+                column=name,
+                **where,
+            )
+    return frame[["user_id", "movie_id"]].astype("int64")

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from recsys_duck.errors import InvalidArgumentError, NotFoundError
-from recsys_duck.sql import execute
+from recsys_duck.sql import execute, query_file, step_file
 
 
 def require_model(con: duckdb.DuckDBPyConnection, model: str, others: Sequence[str] = ()) -> None:
@@ -60,7 +60,8 @@ def predict(
     con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame | Sequence[tuple[int, int]], model: str
 ) -> pd.DataFrame:
     """``model``'s predictions of the distinct (user_id, movie_id) ``pairs`` (the
-    ``knn_predictions`` view)."""
+    ``knn_predictions`` view), flagged where the user or the movie has no rating
+    (``sql/steps/predict/predictions.sql``)."""
     frame = pd.DataFrame(pairs, columns=["user_id", "movie_id"])
     con.register("recsys_duck_pairs", frame)
     try:
@@ -70,10 +71,6 @@ def predict(
             "cast(movie_id as integer) as movie_id from recsys_duck_pairs",
             [],
         ):
-            return execute(
-                con,
-                "select * from knn_predictions where model = ? order by user_id, movie_id",
-                [model],
-            ).df()
+            return query_file(con, step_file("predict/predictions"), {"model": model}).df()
     finally:
         con.unregister("recsys_duck_pairs")

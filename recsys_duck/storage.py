@@ -39,6 +39,7 @@ from typing import Any, Final, Literal
 
 import duckdb
 import filelock
+import pandas as pd
 
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, RecsysError
 from recsys_duck.spark import run_folders
@@ -409,6 +410,30 @@ def _writer_lock(target: Path) -> Iterator[None]:
         # A first build that failed leaves no database, and so no lock file either.
         if not target.exists():
             path.unlink(missing_ok=True)
+
+
+def write_frame_atomically(target: str | os.PathLike[str], frame: pd.DataFrame) -> None:
+    """Write ``frame`` as CSV or Parquet (by the suffix of ``target``) to a temporary
+    file beside it, then rename it over ``target``, as :func:`write_text_atomically`."""
+    target = Path(target)
+    kind = {".csv": "csv", ".parquet": "parquet"}.get(target.suffix.lower())
+    if kind is None:
+        raise InvalidArgumentError(f"cannot tell the format of {target}: name it .csv or .parquet")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise RecsysError(f"cannot write {target}: there is no folder {folder}; create it first")
+    temporary = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        with duckdb.connect() as con:
+            con.register("frame", frame)
+            # COPY takes no bound parameters; the path is our own, quoted as a literal.
+            con.execute(f"copy frame to {string_literal(str(temporary))} (format {kind})")
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except (OSError, duckdb.Error) as exc:
+        raise RecsysError(f"cannot write {target}: {exc}") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _make_folders(folder: Path) -> list[Path]:

@@ -95,6 +95,31 @@ CASES: dict[str, Case] = {
         USAGE,
         "either --data",
     ),
+    "evaluate --memory-limit 1XB": _case("evaluate --memory-limit 1XB", USAGE, "not a size"),
+    "predict pairs with a bad id": _case(
+        "predict --pairs {dir}/pairs.csv",
+        1,
+        "pairs.csv, line 3, column movieId: movieId 'x' is not a whole number",
+        files={"pairs.csv": "userId,movieId\n1,2\n1,x\n"},
+    ),
+    "predict pairs without userId": _case(
+        "predict --pairs {dir}/pairs.csv",
+        1,
+        "no userId column (found user, movie)",
+        files={"pairs.csv": "user,movie\n1,2\n"},
+    ),
+    "predict into an unknown format": _case(
+        "predict --pairs {dir}/pairs.csv --out {dir}/p.txt",
+        1,
+        "name it .csv or .parquet",
+        files={"pairs.csv": "userId,movieId\n1,2\n"},
+    ),
+    "predict with an unknown model": _case(
+        "predict --pairs {dir}/pairs.csv --model nosuch",
+        1,
+        "unknown model 'nosuch'",
+        files={"pairs.csv": "userId,movieId\n1,2\n"},
+    ),
     # -- the database file (items 12, 14)
     "--db mistyped, add-ratings": _case(
         "add-ratings {dir}/new.csv", 1, "has not been built", db="none"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from recsys_duck import Recommender
+from recsys_duck.cli import cli
+from recsys_duck.params import BuildParams
 from tests.conftest import TINY
 
 
@@ -127,3 +133,34 @@ def test_every_verb_has_an_example() -> None:
         result = CliRunner().invoke(cli, [verb, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output, verb
+
+
+def test_predict_writes_flagged_predictions_as_csv_or_parquet(tmp_path: Path) -> None:
+    """The predict verb gives Recommender.predict's rows (the same SQL), with the users
+    and movies that have no rating flagged, to stdout or a file of either format."""
+    db = tmp_path / "tiny.duckdb"
+    with Recommender(db) as rec:
+        rec.build(TINY, BuildParams(k=3, n_similar_users=2, n_item_neighbors=2))
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("userId,movieId,rating\n1,3,4.0\n99,3,1.0\n1,999,2.0\n1,3,4.0\n")
+    with Recommender(db, read_only=True) as rec:
+        want = rec.predict([(1, 3), (99, 3), (1, 999)])
+    assert want[["user_id", "unknown_user", "unknown_movie"]].values.tolist() == [
+        [1, False, False],
+        [1, False, True],
+        [99, True, False],
+    ]
+    runner = CliRunner()
+    for out in ("p.csv", "p.parquet"):
+        done = runner.invoke(
+            cli,
+            ["-q", "--db", str(db), "predict", "--pairs", str(pairs), "--out", str(tmp_path / out)],
+        )
+        assert done.exit_code == 0, done.stderr
+        with duckdb.connect() as con:
+            reader = "read_" + out.split(".")[1]  # read_csv or read_parquet
+            got = con.execute(f"select * from {reader}(?)", [str(tmp_path / out)]).df()  # noqa: S608
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    printed = runner.invoke(cli, ["-q", "--db", str(db), "predict", "--pairs", str(pairs), "--csv"])
+    assert printed.exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(printed.stdout)), want, check_dtype=False)
