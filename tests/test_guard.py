@@ -222,15 +222,24 @@ def test_limits_are_checked(limits: dict[str, float], message: str) -> None:
         ReadLimits(**limits)  # type: ignore[arg-type]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_a_query_with_one_line(db: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "recsys_duck.cli", "--db", str(db), "sql", CROSS_JOIN],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell starts background jobs with Ctrl-C ignored, and children inherit that.
+        preexec_fn=_default_sigint,  # noqa: PLW1509 - resets one signal, nothing else
     )
-    time.sleep(3)  # the interpreter started and the query runs
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        time.sleep(3)  # the interpreter started and the query runs
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()  # a query that ignored the signal must not outlive the test
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["Error: interrupted; the database is as it was"]

@@ -30,7 +30,7 @@ import pytest
 from PIL import Image
 
 from recsys_duck import Recommender
-from recsys_duck.errors import NotFoundError
+from recsys_duck.errors import NotFoundError, RecsysError
 from recsys_duck.report import EXAMPLE_METHODS, MAX_K, N_EXAMPLE_ROWS, TABLE_K
 from tests.conftest import TINY
 
@@ -394,6 +394,10 @@ def test_neighbor_views_agree_with_the_tables(tiny: Recommender) -> None:
 
 def test_report_on_tiny_without_evaluation(tiny: Recommender, tmp_path: Path) -> None:
     target = tmp_path / "nested" / "report.html"
+    with pytest.raises(RecsysError, match="there is no folder"):  # a mistyped folder
+        tiny.report(target)
+    assert not target.parent.exists()
+    target.parent.mkdir()
     summary = tiny.report(target)
     assert summary.path == target and target.is_file()
     assert not [p for p in target.parent.iterdir() if p.name != "report.html"]  # no temp file
