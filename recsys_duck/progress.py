@@ -76,18 +76,21 @@ class LogReporter:
 
     def __init__(self, every: float = LOG_EVERY_SECONDS) -> None:
         self.every = every
-        self._last: dict[str, float] = {}
+        #: Per task: when the last line was logged, and the units it said were done.
+        self._last: dict[str, tuple[float, int]] = {}
 
     def start(self, update: Update) -> None:
-        self._last[update.task] = 0.0
+        self._last[update.task] = (0.0, 0)
 
     def update(self, update: Update) -> None:
-        if update.seconds - self._last.get(update.task, 0.0) >= self.every:
-            self._last[update.task] = update.seconds
+        logged_at, _ = self._last.get(update.task, (0.0, 0))
+        if update.seconds - logged_at >= self.every:
+            self._last[update.task] = (update.seconds, update.done)
             logger.info("%s", update)
 
     def end(self, update: Update) -> None:
-        if self._last.pop(update.task, 0.0) > 0:
+        logged_at, done = self._last.pop(update.task, (0.0, 0))
+        if logged_at > 0 and done != update.done:  # the last state, unless just logged
             logger.info("%s", update)
 
 

@@ -51,6 +51,7 @@ def test_log_lines_say_done_rate_and_time_left(caplog: pytest.LogCaptureFixture)
     assert lines[0].startswith("pair sums, item side: 1/4 batches, ")
     assert "batches/s, about" in lines[0] and lines[0].endswith("s left")
     assert lines[-1].startswith("pair sums, item side: 4/4 batches")
+    assert len(lines) == 4  # the end logs nothing when the last update was just logged
 
 
 def test_a_task_shorter_than_the_period_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
