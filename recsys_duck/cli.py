@@ -20,7 +20,7 @@ import pandas as pd
 from recsys_duck import progress
 from recsys_duck.download import ensure_movielens
 from recsys_duck.errors import InvalidArgumentError, RecsysError
-from recsys_duck.guard import ReadLimits
+from recsys_duck.guard import ReadLimits, default_memory_limit
 from recsys_duck.loader import ParquetInput, read_pairs
 from recsys_duck.params import ENGINES, BuildParams, Engine, read_params
 from recsys_duck.params import memory_limit as check_memory_limit
@@ -662,7 +662,7 @@ def predict_command(
 @click.option(
     "--memory-limit",
     callback=_memory_limit,
-    default=ReadLimits.memory_limit,
+    default=default_memory_limit(),
     show_default=True,
     help="DuckDB memory_limit of the query (spills past it).",
 )

@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import duckdb
@@ -148,15 +148,22 @@ def _function_names(node: Any) -> set[str]:
     return found
 
 
+def default_memory_limit() -> str:
+    """A reader's memory limit: 4GB, or half of the machine's memory when that is less."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return "4GB" if physical >= 8 * 10**9 else f"{physical // 2 // 10**6}MB"
+
+
 @dataclass(frozen=True)
 class ReadLimits:
     """Bounds on one read-only query: seconds before it is interrupted, rows it may
-    return, and the connection's memory limit (a DuckDB size such as ``'4GB'``; None
-    leaves DuckDB's default, 80% of RAM). None for seconds or rows means no limit."""
+    return, and the connection's memory limit (a DuckDB size such as ``'4GB'``, by
+    default :func:`default_memory_limit`; None leaves DuckDB's default, 80% of RAM).
+    None for seconds or rows means no limit."""
 
     timeout_seconds: float | None = 300.0
     max_rows: int | None = 1_000_000
-    memory_limit: str | None = "4GB"
+    memory_limit: str | None = field(default_factory=default_memory_limit)
 
     def __post_init__(self) -> None:
         if self.timeout_seconds is not None and not self.timeout_seconds > 0:

@@ -72,7 +72,8 @@ class Recommender:
     the command line opens it for queries) the connection is hardened: no file or
     network access, no extension loads, the configuration locked; and :meth:`sql` runs
     queries only, within ``limits`` (:class:`recsys_duck.guard.ReadLimits`: by default
-    300 s, a million rows, and 4GB of memory unless ``memory_limit`` says otherwise).
+    300 s, a million rows, and 4GB of memory (half the machine's when that is less) unless
+    ``memory_limit`` says otherwise).
     ``progress`` receives the progress of long steps (batches, folds) of ``build``,
     ``add_ratings`` and ``evaluate``: a function of a :class:`recsys_duck.progress.Update`
     or a reporter; by default it goes to the ``recsys_duck.progress`` logger.
