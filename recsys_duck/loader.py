@@ -45,7 +45,7 @@ import pandas as pd
 
 from recsys_duck.errors import DataError
 from recsys_duck.pairs import MAX_ID
-from recsys_duck.sql import cleaned_up, query_file, run_file, step_file
+from recsys_duck.sql import cleaned_up, query_file, quote_identifier, run_file, step_file
 
 logger = logging.getLogger(__name__)
 
@@ -687,23 +687,26 @@ def read_pairs(path: str | os.PathLike[str]) -> pd.DataFrame:
                     line=None if parquet else 1,
                 )
             chosen[target] = found[0]
-        checks = ", ".join(
-            f'try_cast("{name}" as integer) as {target}, "{name}"::varchar as {target}_text'
+        for name in chosen.values():
+            column = quote_identifier(name)
+            # The first row whose id is not a whole number, in file order.
+            bad = con.execute(
+                f"select row_no, text from (select row_number() over () as row_no, "  # noqa: S608
+                f"{column}::varchar as text, try_cast({column} as integer) as id from pairs) "
+                "where id is null order by row_no limit 1"
+            ).fetchone()
+            if bad is not None:
+                row, text = int(bad[0]), bad[1]
+                where: dict[str, int] = {"row": row} if parquet else {"line": row + 1}
+                raise DataError(
+                    f"{name} {text!r} is not a whole number; ids are whole numbers such as 42",
+                    path=str(file),
+                    column=name,
+                    **where,
+                )
+        columns = ", ".join(
+            f"cast({quote_identifier(name)} as integer) as {target}"
             for target, name in chosen.items()
         )
-        frame = con.execute(
-            f"select row_number() over () as row_no, {checks} from pairs"  # noqa: S608
-        ).df()
-    for target, name in chosen.items():
-        bad = frame[frame[target].isna()]
-        if len(bad):
-            row = int(bad["row_no"].iloc[0])
-            where: dict[str, int] = {"row": row} if parquet else {"line": row + 1}
-            raise DataError(
-                f"{name} {bad[f'{target}_text'].iloc[0]!r} is not a whole number; ids are "
-                "whole numbers such as 42",
-                path=str(file),
-                column=name,
-                **where,
-            )
+        frame = con.execute(f"select {columns} from pairs").df()  # noqa: S608
     return frame[["user_id", "movie_id"]].astype("int64")
