@@ -18,11 +18,12 @@ import duckdb
 import pandas as pd
 
 from recsys_duck import progress
-from recsys_duck.download import ensure_movielens
+from recsys_duck.download import RELEASES, ensure_movielens, ensure_release
 from recsys_duck.errors import InvalidArgumentError, RecsysError
 from recsys_duck.guard import ReadLimits, default_memory_limit
-from recsys_duck.loader import ParquetInput, read_pairs
-from recsys_duck.params import ENGINES, BuildParams, Engine, read_params
+from recsys_duck.layouts import expand_braces, parse_columns
+from recsys_duck.loader import FilesInput, read_pairs
+from recsys_duck.params import ENGINES, BuildParams, Engine, RatingScale, read_params
 from recsys_duck.params import memory_limit as check_memory_limit
 from recsys_duck.publish import publish
 from recsys_duck.recommender import Recommender
@@ -78,6 +79,21 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None)
         return check_memory_limit(value)
     except InvalidArgumentError as error:
         raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A callback that parses an option's text by the Python API's rule (``parse``), a
+    bad value being a usage error."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except InvalidArgumentError as error:
+            raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+    return callback
 
 
 #: The numeric options' types, each with the range the Python API also enforces.
@@ -214,31 +230,61 @@ def _params_options(fn: F) -> F:
     "data_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="MovieLens folder to load (default: rebuild on the ratings already loaded, "
-    "or data/ml-latest-small for a new database).",
+    help="MovieLens folder to load, of any release: ml-latest-small, ml-latest, ml-32m, "
+    "ml-25m, ml-20m (CSV), ml-10m, ml-1m (.dat) or ml-100k (u.data); default: rebuild on "
+    "the ratings already loaded, or data/ml-latest-small for a new database.",
+)
+@click.option(
+    "--download",
+    "release",
+    metavar="NAME",
+    is_flag=False,
+    flag_value="ml-latest-small",
+    default=None,
+    help="Download MovieLens release NAME from GroupLens (checked against its published "
+    "checksum) into data/NAME, or into --data, and build from it: " + ", ".join(RELEASES) + ".",
+)
+@click.option(
+    "--no-download",
+    is_flag=True,
+    help="Never download: fail when the default folder data/ml-latest-small is absent.",
 )
 @click.option(
     "--ratings",
-    metavar="PARQUET",
-    help="Ratings as Parquet instead of --data: a file, folder or glob with MovieLens' "
-    "columns userId, movieId, rating, timestamp (Unix seconds); with --engine spark any "
-    "path Spark reads (s3a://, hdfs://). Needs --movies.",
+    metavar="FILE",
+    help="Ratings of your own instead of --data: a CSV file with a header line, a "
+    "Parquet file, folder or glob, or a MovieLens .dat / u.data-style file (by its "
+    "suffix); with --engine spark, Parquet at any path Spark reads (s3a://, hdfs://).",
 )
 @click.option(
+    "--items",
     "--movies",
-    metavar="PARQUET",
-    help="Movies as Parquet (movieId, title, genres), with --ratings.",
+    "items",
+    metavar="FILE",
+    help="Items of your own (CSV or Parquet): an id, and optionally a title and "
+    "|-separated genres (content features need genres); with --ratings. Default: the "
+    "items the ratings name, without titles.",
 )
 @click.option(
     "--tags",
-    metavar="PARQUET",
-    help="Tags as Parquet (userId, movieId, tag, timestamp), optional, with --ratings.",
+    metavar="FILE",
+    help="Tags (userId, movieId, tag, timestamp; CSV or Parquet), optional, with --ratings.",
 )
 @click.option(
-    "--download/--no-download",
-    default=True,
-    show_default=True,
-    help="Download ml-latest-small from GroupLens when --data is absent.",
+    "--columns",
+    metavar="KEY=NAME,...",
+    callback=_parsed(parse_columns),
+    help="Your files' column names: user=, item=, rating=, time=, title=, genres= "
+    "(default: MovieLens' userId, movieId, rating, timestamp, title, genres; the time "
+    "may be absent), e.g. user=customer_id,item=sku,rating=stars.",
+)
+@click.option(
+    "--rating-scale",
+    metavar="LOW:HIGH:STEP",
+    callback=_parsed(RatingScale.parse),
+    help="The ratings' scale, e.g. 1:5:1 or 0.5:5:0.5 (LOW:HIGH for any value between): "
+    "ratings off it are an error and predictions are clipped to it (default: the "
+    "release's, or the one your ratings show).",
 )
 @_params_options
 @click.option(
@@ -281,10 +327,13 @@ def _params_options(fn: F) -> F:
 def build(
     ctx: click.Context,
     data_dir: Path | None,
+    release: str | None,
+    no_download: bool,
     ratings: str | None,
-    movies: str | None,
+    items: str | None,
     tags: str | None,
-    download: bool,
+    columns: dict[str, str] | None,
+    rating_scale: RatingScale | None,
     k: int,
     n_recommendations: int,
     memory_limit: str | None,
@@ -300,6 +349,11 @@ def build(
     \b
     Example:
         recsys-duck --db data/recsys.duckdb build --data data/ml-latest-small
+    any MovieLens release, downloaded and checked:
+        recsys-duck --db data/ml-1m.duckdb build --download ml-1m
+    ratings of your own:
+        recsys-duck --db shop.duckdb build --ratings orders.parquet \\
+            --columns user=customer_id,item=sku,rating=stars --rating-scale 1:10:1
     and on Apache Spark, served by the same file afterwards:
         recsys-duck --db data/spark.duckdb build --engine spark --spark-master 'local[2]'
     from Parquet files where the data lives:
@@ -307,10 +361,16 @@ def build(
             --ratings s3a://bucket/ratings/ --movies s3a://bucket/movies.parquet
     """
     settings: _Settings = ctx.obj
-    parquet = _parquet_input(data_dir, ratings, movies, tags)
-    if data_dir is None and parquet is None and not settings.db.exists():
+    files = _files_input(data_dir, release, ratings, items, tags, columns)
+    scale = rating_scale
+    if release is not None:
+        if no_download:
+            raise click.UsageError("give either --download NAME or --no-download")
+        data_dir = data_dir or Path("data") / release
+        ensure_release(release, data_dir)
+    if data_dir is None and files is None and not settings.db.exists():
         data_dir = DEFAULT_DATA
-    if data_dir is not None and download and data_dir.resolve() == DEFAULT_DATA.resolve():
+    if data_dir is not None and not no_download and data_dir.resolve() == DEFAULT_DATA.resolve():
         ensure_movielens(data_dir)
     kinds = tuple(kind.strip() for kind in neighbors.split(",") if kind.strip())
     defaults = BuildParams()
@@ -321,11 +381,14 @@ def build(
         n_item_neighbors=min(defaults.n_item_neighbors, k),
         n_recommendations=n_recommendations,
         neighbors=kinds,
+        rating_min=None if scale is None else scale.low,
+        rating_max=None if scale is None else scale.high,
+        rating_step=None if scale is None else scale.step,
     )
     params.check()  # before the database file is created
     spark = SparkOptions(spark_master, _spark_settings(spark_conf), warehouse, spark_batches)
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
-        report = rec.build(data_dir, params, engine=engine, spark=spark, parquet=parquet)
+        report = rec.build(data_dir, params, engine=engine, spark=spark, files=files)
     summary = pd.DataFrame(
         {"step": list(report.seconds), "seconds": [round(s, 3) for s in report.seconds.values()]}
     )
@@ -333,16 +396,27 @@ def build(
     _emit(summary, None)
 
 
-def _parquet_input(
-    data_dir: Path | None, ratings: str | None, movies: str | None, tags: str | None
-) -> ParquetInput | None:
-    if ratings is None and movies is None and tags is None:
+def _files_input(
+    data_dir: Path | None,
+    release: str | None,
+    ratings: str | None,
+    items: str | None,
+    tags: str | None,
+    columns: dict[str, str] | None,
+) -> FilesInput | None:
+    """The files of your own that the options name, checked for sense, or None."""
+    if ratings is None:
+        given = [
+            flag for flag, v in (("--items", items), ("--tags", tags), ("--columns", columns)) if v
+        ]
+        if given:
+            raise click.UsageError(f"{' and '.join(given)} go with --ratings FILE")
         return None
-    if data_dir is not None:
-        raise click.UsageError("give either --data (a MovieLens folder) or --ratings/--movies")
-    if ratings is None or movies is None:
-        raise click.UsageError("Parquet input needs both --ratings and --movies")
-    return ParquetInput(ratings, movies, tags)
+    if data_dir is not None or release is not None:
+        raise click.UsageError(
+            "give either --data / --download (a MovieLens release) or --ratings (your own files)"
+        )
+    return FilesInput(ratings, items, tags, columns or {})
 
 
 def _spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -488,6 +562,18 @@ def recommend(
         _emit(rec.recommend(user_id, n=n, method=method, k=used), fmt)
 
 
+def _given_pairs(train: tuple[str, ...], test: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The (train, test) file pairs of --train/--test, braces expanded ('u{1..5}.base')."""
+    trains = [path for pattern in train for path in expand_braces(pattern)]
+    tests = [path for pattern in test for path in expand_braces(pattern)]
+    if len(trains) != len(tests):
+        raise click.UsageError(
+            f"{len(trains)} --train file(s) but {len(tests)} --test file(s); give one test "
+            "file per train file"
+        )
+    return list(zip(trains, tests, strict=True))
+
+
 def _names(value: str | None) -> list[str] | None:
     return None if value is None else [name.strip() for name in value.split(",") if name.strip()]
 
@@ -496,10 +582,30 @@ def _names(value: str | None) -> list[str] | None:
 @click.option(
     "--split",
     type=click.Choice(["holdout", "temporal", "leave_last_out", "kfold"]),
-    default="holdout",
-    show_default=True,
+    default=None,
     help="holdout: a seeded 20% of each user's ratings; temporal: each user's latest 20%; "
-    "leave_last_out: each user's latest rating; kfold: --folds folds over all ratings.",
+    "leave_last_out: each user's latest rating; kfold: --folds folds over all ratings  "
+    "[default: holdout, or the given split of --train/--test]",
+)
+@click.option(
+    "--train",
+    multiple=True,
+    metavar="FILE",
+    help="Train on this ratings file instead of a split of the database's ratings (CSV "
+    "with a header, Parquet, .dat, or tab-separated .base/.test/.data as ml-100k's "
+    "u1.base); with --test. Repeat both, or write 'u{1..5}.base' (quoted), for folds.",
+)
+@click.option(
+    "--test",
+    multiple=True,
+    metavar="FILE",
+    help="Score the ratings of this file (same formats as --train), one per --train.",
+)
+@click.option(
+    "--columns",
+    metavar="KEY=NAME,...",
+    callback=_parsed(parse_columns),
+    help="The --train/--test files' column names, as for build: user=, item=, rating=, time=.",
 )
 @click.option(
     "--models",
@@ -549,7 +655,10 @@ def _names(value: str | None) -> list[str] | None:
 @click.pass_context
 def evaluate(
     ctx: click.Context,
-    split: str,
+    split: str | None,
+    train: tuple[str, ...],
+    test: tuple[str, ...],
+    columns: dict[str, str] | None,
     models: str | None,
     folds: int | None,
     rank_models: str | None,
@@ -571,7 +680,13 @@ def evaluate(
         recsys-duck evaluate --split temporal --cutoff 10
         recsys-duck evaluate --split kfold --folds 5 \\
             --models baseline_only,knn_basic_user_cosine,knn_baseline_item_pearson_baseline
+    on the split you bring (MovieLens 100K's five folds, built with --data ml-100k):
+        recsys-duck evaluate --train 'ml-100k/u{1..5}.base' --test 'ml-100k/u{1..5}.test'
     """
+    given = _given_pairs(train, test)
+    if given and split is not None:
+        raise click.UsageError(f"--train/--test bring their own split; leave out --split {split}")
+    split = "given" if given else split or "holdout"
     k = cutoff if cutoff is not None else old_k if old_k is not None else 10
     with _open(ctx, read_only=False, memory_limit=memory_limit) as rec:
         rec.require_built()
@@ -590,6 +705,8 @@ def evaluate(
             rank_models=_names(rank_models) or (),
             test_fraction=test_fraction,
             seed=seed,
+            given=given,
+            columns=columns,
         )
     db = Path(ctx.obj.db)
     target = results_csv or db.with_name(f"{db.name}.{split}.evaluation.csv")

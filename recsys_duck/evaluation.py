@@ -17,7 +17,7 @@ Models are named as in the ``recommendations`` table (``user_based``, ``item_bas
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -25,6 +25,7 @@ import pandas as pd
 
 from recsys_duck import pipeline
 from recsys_duck.errors import InvalidArgumentError, RecsysError
+from recsys_duck.loader import load_split_files
 from recsys_duck.params import FOUNDATION_METHODS, METHOD_NAMES, SPLITS, read_params
 from recsys_duck.progress import tracked
 from recsys_duck.sql import (
@@ -110,10 +111,20 @@ def evaluate(
     settings: Settings,
     autocommit: bool,
     memory_limit: str | None,
+    given: Sequence[tuple[str, str]] = (),
+    columns: Mapping[str, str] | None = None,
 ) -> None:
     """Evaluate on a writer's connection (:func:`recsys_duck.storage.writer`), all or
-    nothing: store the new settings, :func:`run`, then drop the training copy (after
-    the transaction, which DuckDB 1.5 cannot commit with it dropped)."""
+    nothing: store the new settings, load the ``given`` (train file, test file) pairs
+    of the 'given' split (:func:`recsys_duck.loader.load_split_files`, with the files'
+    ``columns``), :func:`run`, then drop the training copy (after the transaction, which
+    DuckDB 1.5 cannot commit with it dropped)."""
+    if (split == "given") != bool(given):
+        raise InvalidArgumentError(
+            "the given split takes its train and test files: evaluate --train FILE --test FILE"
+            if split == "given"
+            else f"train and test files make the given split, not the {split} split"
+        )
     if settings.test_fraction is not None and not 0 < settings.test_fraction < 1:
         raise InvalidArgumentError(
             f"test_fraction must be between 0 and 1, got {settings.test_fraction}"
@@ -125,6 +136,11 @@ def evaluate(
             "seed = coalesce(?, seed), relevance_threshold = coalesce(?, relevance_threshold)",
             [settings.test_fraction, settings.seed, settings.relevance_threshold],
         )
+        if given:
+            for fold, (n_train, n_test) in enumerate(load_split_files(con, given, columns), 1):
+                logger.info(
+                    "evaluate: fold %d given, %d train and %d test ratings", fold, n_train, n_test
+                )
         run(
             con,
             split,
@@ -190,6 +206,14 @@ def run(
     n_folds = 1
     if split == "kfold":
         n_folds = read_params(con).n_folds
+    if split == "given":
+        (n_folds,) = execute(
+            con, "select count(distinct fold) from eval_given_ratings"
+        ).fetchone() or (0,)
+        if n_folds == 0:
+            raise InvalidArgumentError(
+                "the given split has no files; evaluate --train FILE --test FILE"
+            )
     run_file(con, step_file("evaluate/reset_evaluation"), {"split": split})
     with tracked(f"evaluate, {split} split", n_folds, "folds") as advance:
         for fold in range(1, n_folds + 1):
@@ -231,6 +255,8 @@ def _run_fold(
             if split in ("holdout", "temporal")
             else "a user needs at least 2 ratings to have one held out"
             if split == "leave_last_out"
+            else "the test file holds no rating"
+            if split == "given"
             else "use fewer folds"
         )
         raise RecsysError(f"fold {fold} of the {split} split holds out no rating: {advice}")

@@ -35,8 +35,9 @@ METHOD_NAMES: dict[str, str] = {
 #: The methods of the recommendations table, by their stored names.
 FOUNDATION_METHODS: tuple[str, ...] = tuple(METHOD_NAMES[m] for m in get_args(Method))
 
-#: The evaluation splits (``sql/70_evaluation/<split>_split.sql``).
-Split = Literal["holdout", "temporal", "leave_last_out", "kfold"]
+#: The evaluation splits: ``sql/70_evaluation/<split>_split.sql``, and ``given``, a split
+#: brought as files (``eval_given_ratings``).
+Split = Literal["holdout", "temporal", "leave_last_out", "kfold", "given"]
 SPLITS: tuple[str, ...] = get_args(Split)
 
 #: The engines a build computes on: DuckDB itself, or Apache Spark (recsys_duck.spark).
@@ -52,8 +53,11 @@ class BuildParams:
     ``n_item_neighbors`` are the neighbourhoods of the ``recommendations`` table, whose
     lists are ``n_recommendations`` long. The baseline predictor is fitted by
     ``baseline_epochs`` of alternating least squares with regularisation
-    ``baseline_reg_items`` / ``baseline_reg_users``; rating predictions are clipped to
-    [``rating_min``, ``rating_max``]. ``neighbors`` names the neighbour tables to
+    ``baseline_reg_items`` / ``baseline_reg_users``. The rating scale (``rating_min`` ..
+    ``rating_max`` in steps of ``rating_step``, 0 for any value between) is what the
+    loader checks ratings against and what predictions are clipped to; a field left
+    None comes from the data (:class:`RatingScale`: the release's scale, or the one the
+    ratings show). ``neighbors`` names the neighbour tables to
     compute, of 'item', 'user' and 'content'; the others are left empty (and their
     recommenders unavailable): user-user pairs grow with the square of the users, 2.4
     billion at 10M ratings.
@@ -73,8 +77,9 @@ class BuildParams:
     baseline_epochs: int = 10
     baseline_reg_items: float = 10.0
     baseline_reg_users: float = 15.0
-    rating_min: float = 0.5
-    rating_max: float = 5.0
+    rating_min: float | None = None
+    rating_max: float | None = None
+    rating_step: float | None = None
     neighbors: tuple[str, ...] = NEIGHBOR_KINDS
 
     def check(self) -> None:
@@ -108,10 +113,21 @@ class BuildParams:
             )
         if self.baseline_reg_items < 0 or self.baseline_reg_users < 0:
             raise InvalidArgumentError("the baseline regularisations cannot be negative")
-        if not self.rating_min < self.rating_max:
-            raise InvalidArgumentError(
-                f"rating_min ({self.rating_min}) must be below rating_max ({self.rating_max})"
-            )
+        if self.rating_min is not None and self.rating_max is not None:
+            RatingScale(self.rating_min, self.rating_max, self.rating_step or 0).check()
+        if self.rating_step is not None and self.rating_step < 0:
+            raise InvalidArgumentError(f"rating_step cannot be negative, got {self.rating_step}")
+
+    def given_scale(self, found: RatingScale) -> RatingScale:
+        """The rating scale of a build: the fields given here, the others from ``found``
+        (the release's scale or the data's)."""
+        scale = RatingScale(
+            found.low if self.rating_min is None else self.rating_min,
+            found.high if self.rating_max is None else self.rating_max,
+            found.step if self.rating_step is None else self.rating_step,
+        )
+        scale.check()
+        return scale
 
     def row(self) -> dict[str, Any]:
         """The ``recsys_params`` row, column by column."""
@@ -122,6 +138,10 @@ class BuildParams:
         }
         for kind, column in BUILT_COLUMNS.items():
             values[column] = kind in self.neighbors
+        # Until the load fills in the scale from the data, MovieLens' stands in.
+        for column, value in zip(_SCALE_COLUMNS, _MOVIELENS_SCALE, strict=True):
+            if values[column] is None:
+                values[column] = value
         return values
 
     @classmethod
@@ -132,6 +152,68 @@ class BuildParams:
         }
         neighbors = tuple(kind for kind, column in BUILT_COLUMNS.items() if row[column])
         return cls(**by_field, neighbors=neighbors)
+
+
+@dataclass(frozen=True)
+class RatingScale:
+    """The values a rating may take: ``low`` .. ``high`` in steps of ``step`` from
+    ``low`` (``step`` 0: any number between). MovieLens' is 0.5 .. 5 in half stars;
+    ml-100k's and ml-1m's 1 .. 5 in whole stars."""
+
+    low: float
+    high: float
+    step: float
+
+    @classmethod
+    def parse(cls, text: str) -> RatingScale:
+        """A scale written ``LOW:HIGH:STEP`` (``1:5:1``, ``0.5:5:0.5``) or ``LOW:HIGH``
+        (any value between)."""
+        parts = text.split(":")
+        try:
+            numbers = [float(part) for part in parts]
+        except ValueError:
+            numbers = []
+        if len(numbers) not in (2, 3):
+            raise InvalidArgumentError(
+                f"rating scale {text!r} is not LOW:HIGH:STEP; give e.g. 1:5:1 or 0.5:5:0.5 "
+                "(or LOW:HIGH for any value between)"
+            )
+        scale = cls(numbers[0], numbers[1], numbers[2] if len(numbers) == 3 else 0.0)
+        scale.check()
+        return scale
+
+    def check(self) -> None:
+        """Raise unless low < high and the step, if any, fits between them."""
+        if not self.low < self.high:
+            raise InvalidArgumentError(
+                f"the rating scale's low end ({self.low:g}) must be below its high end "
+                f"({self.high:g})"
+            )
+        if self.step < 0 or self.step > self.high - self.low:
+            raise InvalidArgumentError(
+                f"the rating scale's step ({self.step:g}) must be between 0 (any value) and "
+                f"{self.high - self.low:g}"
+            )
+
+    def show(self, value: float) -> str:
+        """A value as messages write it: 1..5 on a whole scale, 0.5..5.0 on a finer one."""
+        if all(float(v).is_integer() for v in (self.low, self.high, self.step)):
+            return f"{value:g}"
+        return f"{value:.1f}" if round(value, 1) == value else f"{value:g}"
+
+    def __str__(self) -> str:
+        ends = f"{self.show(self.low)}..{self.show(self.high)}"
+        return ends if self.step == 0 else f"{ends} in steps of {self.show(self.step)}"
+
+    def flag(self) -> str:
+        """The scale as ``--rating-scale`` takes it."""
+        return f"{self.low:g}:{self.high:g}" + (f":{self.step:g}" if self.step else "")
+
+
+#: MovieLens' own scale, of the CSV releases and ml-10m.
+MOVIELENS_SCALE = RatingScale(0.5, 5.0, 0.5)
+_MOVIELENS_SCALE = (MOVIELENS_SCALE.low, MOVIELENS_SCALE.high, MOVIELENS_SCALE.step)
+_SCALE_COLUMNS = ("rating_min", "rating_max", "rating_step")
 
 
 #: The fields whose column in ``recsys_params`` has another name; every other field is

@@ -40,8 +40,15 @@ import duckdb
 
 from recsys_duck import content, pairs
 from recsys_duck.errors import NotBuiltError
-from recsys_duck.loader import ParquetInput, load_movielens, load_new_ratings, load_parquet
-from recsys_duck.params import BuildParams, write_params
+from recsys_duck.layouts import file_kind
+from recsys_duck.loader import (
+    FilesInput,
+    Loaded,
+    load_files,
+    load_movielens,
+    load_new_ratings,
+)
+from recsys_duck.params import BuildParams, RatingScale, write_params
 from recsys_duck.progress import tracked
 from recsys_duck.sql import (
     apply_layers,
@@ -120,7 +127,7 @@ class Scope:
     objects from ``main``). ``autocommit`` says that the connection has no transaction
     open (statements commit as they go, see :mod:`recsys_duck.pairs`) and
     ``memory_limit`` is DuckDB's limit as configured. ``data_dir`` (build) is the
-    MovieLens folder to load, or ``parquet`` the Parquet files; else, with
+    MovieLens folder to load, or ``files`` the files of your own; else, with
     ``copy_previous``, the raw tables of the attached database ``previous`` are copied.
     ``new_ratings`` (increment) is the CSV file of ratings to add; ``params`` (build) the
     settings written to ``recsys_params``.
@@ -134,7 +141,7 @@ class Scope:
     autocommit: bool = False
     memory_limit: str | None = None
     data_dir: Path | None = None
-    parquet: ParquetInput | None = None
+    files: FilesInput | None = None
     copy_previous: bool = False
     new_ratings: Path | None = None
     params: BuildParams | None = None
@@ -272,20 +279,39 @@ def _load(ctx: Context) -> None:
         ctx.report.rows["ratings"] = load_new_ratings(ctx.con, scope.new_ratings)
         run_file(ctx.con, step_file("add_ratings/insert_ratings"))
     elif scope.data_dir is not None:
-        ctx.report.rows.update(load_movielens(ctx.con, scope.data_dir))
-    elif scope.parquet is not None:
-        # On Spark, Spark reads the files where they live; DuckDB checks and loads its copy.
-        sources = scope.parquet.sources()
-        staged = None if scope.handoff is None else scope.handoff.read_input(sources)
-        ctx.report.rows.update(load_parquet(ctx.con, scope.parquet, staged))
+        _store(ctx, load_movielens(ctx.con, scope.data_dir, scope.params))
+    elif scope.files is not None:
+        # On Spark, Spark reads Parquet where it lives; DuckDB checks and loads its copy.
+        sources = {t: p for t, p in scope.files.sources().items() if file_kind(p) == "parquet"}
+        staged = None if scope.handoff is None or not sources else scope.handoff.read_input(sources)
+        _store(ctx, load_files(ctx.con, scope.files, scope.params, staged))
+
+
+def _store(ctx: Context, loaded: Loaded) -> None:
+    """Count what was loaded and store the ratings' scale in ``recsys_params``."""
+    ctx.report.rows.update(loaded.rows)
+    _store_scale(ctx, loaded.scale)
+
+
+def _store_scale(ctx: Context, scale: RatingScale) -> None:
+    run_file(
+        ctx.con,
+        step_file("build/store_scale"),
+        {"rating_min": scale.low, "rating_max": scale.high, "rating_step": scale.step},
+    )
 
 
 def _loads(scope: Scope) -> bool:
-    return scope.data_dir is not None or scope.parquet is not None
+    return scope.data_dir is not None or scope.files is not None
 
 
 def _copy_previous(ctx: Context) -> None:
     run_file(ctx.con, step_file("build/copy_raw_tables"))
+    # The ratings keep their scale, unless this build gives one; a file built before
+    # the scale had a step was on MovieLens' half stars.
+    row = execute(ctx.con, "select * from previous.recsys_params").df().iloc[0]
+    kept = RatingScale(row["rating_min"], row["rating_max"], row.get("rating_step", 0.5))
+    _store_scale(ctx, (ctx.scope.params or BuildParams()).given_scale(kept))
 
 
 def _require_ratings(ctx: Context) -> None:
@@ -519,13 +545,13 @@ def build(
     data_dir: Path | None,
     previous: str | None,
     autocommit: bool,
-    parquet: ParquetInput | None = None,
+    files: FilesInput | None = None,
     memory_limit: str | None,
     spark: SparkOptions | None = None,
     database: str = ":memory:",
 ) -> RunReport:
     """Run the ``build`` scope on a writer's connection (:func:`recsys_duck.storage.writer`),
-    all or nothing: loading ``data_dir`` or the ``parquet`` files, or else copying the raw
+    all or nothing: loading ``data_dir`` or ``files`` of your own, or else copying the raw
     tables of the database file ``previous`` (attached read-only meanwhile) when it has them.
 
     With ``spark``, Spark computes and DuckDB serves: DuckDB loads (and checks) the data
@@ -543,7 +569,7 @@ def build(
             autocommit=autocommit,
             memory_limit=memory_limit,
             data_dir=data_dir,
-            parquet=parquet,
+            files=files,
             copy_previous=previous is not None and _has_raw_tables(con, "previous"),
             params=params,
         )

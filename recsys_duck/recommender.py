@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,7 +26,7 @@ import pandas as pd
 from recsys_duck import evaluation, increment, pipeline, predictors, report, storage
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError, RecsysError
 from recsys_duck.guard import ReadLimits, run_limited
-from recsys_duck.loader import ParquetInput
+from recsys_duck.loader import FilesInput
 from recsys_duck.params import (
     ENGINES,
     METHOD_NAMES,
@@ -150,15 +151,18 @@ class Recommender:
         *,
         engine: Engine = "duckdb",
         spark: SparkOptions | None = None,
-        parquet: ParquetInput | None = None,
+        files: FilesInput | None = None,
     ) -> BuildReport:
         """Load MovieLens from ``data_dir`` (if given) and (re)build every SQL object by
         the plan's ``build`` scope (:mod:`recsys_duck.pipeline`), all or nothing. Without
         ``data_dir`` the raw tables already in the database are rebuilt upon; evaluation
         results, which describe the old models, are dropped.
 
-        ``parquet`` loads Parquet files instead of a folder (:class:`ParquetInput`; Spark
-        reads them where they live when it computes).
+        ``files`` loads files of your own instead of a folder (:class:`FilesInput`: CSV
+        or Parquet with your column names; Spark reads Parquet where it lives when it
+        computes). Without genres (nor tags) to build content features from, the content
+        neighbours are left out. The rating scale is the fields ``params`` gives, else
+        the release's, else the one the ratings show; it is stored in ``recsys_params``.
 
         ``engine="spark"`` computes the tables on Apache Spark (``spark``: master,
         settings, warehouse; :mod:`recsys_duck.spark`) and serves them from this database
@@ -167,14 +171,18 @@ class Recommender:
             raise InvalidArgumentError(
                 f"engine must be one of {', '.join(ENGINES)}, not {engine!r}"
             )
-        if data_dir is not None and parquet is not None:
-            raise InvalidArgumentError("pass either data_dir or parquet, not both")
+        if data_dir is not None and files is not None:
+            raise InvalidArgumentError("pass either data_dir or files, not both")
         if engine == "spark":
             spark = spark or SparkOptions()
         params = params or BuildParams()
         params.check()
+        if files is not None and "content" in params.neighbors and not files.has_content():
+            logger.info("no genres or tags among the files: content neighbours left out")
+            kept = tuple(kind for kind in params.neighbors if kind != "content")
+            params = replace(params, neighbors=kept)
         # A file is rebuilt into a new file: its raw tables are copied from the old one.
-        loads = data_dir is not None or parquet is not None
+        loads = data_dir is not None or files is not None
         previous = (
             self.path if not loads and not self.in_memory and Path(self.path).exists() else None
         )
@@ -183,7 +191,7 @@ class Recommender:
                 con,
                 params,
                 data_dir=None if data_dir is None else Path(data_dir),
-                parquet=parquet,
+                files=files,
                 previous=previous,
                 autocommit=autocommit,
                 memory_limit=self._config.get("memory_limit"),
@@ -350,19 +358,26 @@ class Recommender:
         test_fraction: float | None = None,
         seed: int | None = None,
         relevance_threshold: float | None = None,
+        given: Sequence[tuple[str | os.PathLike[str], str | os.PathLike[str]]] = (),
+        columns: Mapping[str, str] | None = None,
     ) -> evaluation.EvaluationResult:
         """Split the ratings, retrain every model on the train part, and score it, all or
         nothing (:func:`recsys_duck.evaluation.evaluate`).
 
         ``split``: 'holdout' (a seeded 20% of each user's ratings), 'temporal' (each
-        user's latest 20%), 'leave_last_out' or 'kfold' (``folds`` seeded folds, default
-        5; mean and standard deviation over folds). ``models``: names from
-        ``evaluation.known_models`` (default: ``evaluation.DEFAULT_MODELS`` the build
-        allows); k-NN models in ``rank_models`` are ranked too. ``test_fraction``,
-        ``seed`` and ``relevance_threshold``, when given, replace the stored settings.
-        Results: the ``eval_*`` tables and views.
+        user's latest 20%), 'leave_last_out', 'kfold' (``folds`` seeded folds, default
+        5; mean and standard deviation over folds) or 'given': the (train file, test
+        file) pairs of ``given``, one fold each (ratings files of your own, e.g. ml-100k's
+        ``u1.base`` and ``u1.test``, with ``columns`` naming their columns as for
+        :class:`~recsys_duck.loader.FilesInput`; kept in ``eval_given_ratings``).
+        ``models``: names from ``evaluation.known_models`` (default:
+        ``evaluation.DEFAULT_MODELS`` the build allows); k-NN models in ``rank_models``
+        are ranked too. ``test_fraction``, ``seed`` and ``relevance_threshold``, when
+        given, replace the stored settings. Results: the ``eval_*`` tables and views.
         """
         self.require_built()
+        if given and split == "holdout":
+            split = "given"  # the default split gives way to the files
         settings = evaluation.Settings(test_fraction, seed, relevance_threshold)
         with reporting(self.progress), self._writer("evaluate") as (con, autocommit):
             evaluation.evaluate(
@@ -374,6 +389,8 @@ class Recommender:
                 settings=settings,
                 autocommit=autocommit,
                 memory_limit=self._config.get("memory_limit"),
+                given=[(str(train), str(test)) for train, test in given],
+                columns=columns,
             )
         return evaluation.results(self.con, split)
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from recsys_duck import Recommender
-from recsys_duck.loader import ParquetInput
+from recsys_duck.loader import FilesInput
 from recsys_duck.params import BuildParams
 from recsys_duck.sql import apply_layers
 
@@ -73,7 +73,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str,
         con.unregister("rows_in")
 
 
-def parquet_copy(folder: Path, target: Path) -> ParquetInput:
+def parquet_copy(folder: Path, target: Path) -> FilesInput:
     """A MovieLens folder's movies, ratings and tags as Parquet, typed as a data lake holds
     them (integer ids and seconds, double ratings): ratings as a folder of two files
     (users with odd ids first), the others one file each."""
@@ -92,6 +92,6 @@ def parquet_copy(folder: Path, target: Path) -> ParquetInput:
             [str(folder / "ratings.csv")],
         )
     con.close()
-    return ParquetInput(
+    return FilesInput(
         str(target / "ratings"), str(target / "movies.parquet"), str(target / "tags.parquet")
     )

@@ -120,6 +120,75 @@ CASES: dict[str, Case] = {
         "unknown model 'nosuch'",
         files={"pairs.csv": "userId,movieId\n1,2\n"},
     ),
+    # -- data in: releases by name, files of your own, a split brought as files (issue 20)
+    "build --download of an unknown release": _case(
+        "build --download ml-5m", 1, "unknown MovieLens release 'ml-5m'", "ml-100k"
+    ),
+    "build --download with --no-download": _case(
+        "build --download ml-1m --no-download", USAGE, "either --download NAME or --no-download"
+    ),
+    "build --data of no release": _case(
+        "build --data {dir}",
+        1,
+        "holds no MovieLens release",
+        "u.data and u.item (ml-100k)",
+        files={"notes.txt": "hello\n"},
+    ),
+    "build --data ml-1m rating off its scale": _case(
+        "build --data {dir}",
+        1,
+        "ratings.dat, line 2, column rating (field 3): rating 6 is outside 1..5",
+        files={
+            "movies.dat": "1::Toy Story (1995)::Animation\n",
+            "ratings.dat": "1::1::5::978300760\n1::1::6::978300761\n",
+            "users.dat": "1::F::1::10::48067\n",
+        },
+    ),
+    "build --items without --ratings": _case(
+        "build --items {dir}/items.csv", USAGE, "--items go with --ratings FILE"
+    ),
+    "build --columns with an unknown key": _case(
+        "build --ratings {dir}/r.csv --columns product=sku", USAGE, "'product=sku' is not KEY"
+    ),
+    "build --rating-scale upside down": _case(
+        "build --ratings {dir}/r.csv --rating-scale 5:1", USAGE, "low end (5) must be below"
+    ),
+    "build --ratings without a rating column": _case(
+        "build --ratings {dir}/r.csv --columns user=customer,item=sku",
+        1,
+        "r.csv, line 1, column rating: the header lacks column(s) rating",
+        "name them with --columns",
+        files={"r.csv": "customer,sku,stars\n1,1,4\n"},
+    ),
+    "build --ratings off the given scale": _case(
+        "build --ratings {dir}/r.csv --rating-scale 1:5:1",
+        1,
+        "r.csv, line 3, column rating: rating 4.5 is not on the scale 1..5 in steps of 1",
+        files={"r.csv": "userId,movieId,rating\n1,1,4\n1,2,4.5\n"},
+    ),
+    "evaluate --train without --test": _case(
+        "evaluate --train {dir}/train.csv", USAGE, "1 --train file(s) but 0 --test"
+    ),
+    "evaluate --train with --split": _case(
+        "evaluate --split kfold --train {dir}/a.csv --test {dir}/b.csv",
+        USAGE,
+        "leave out --split kfold",
+    ),
+    "evaluate --train of a missing file": _case(
+        "evaluate --train {dir}/nowhere.csv --test {dir}/test.csv --cutoff 2",
+        1,
+        "nowhere.csv: no such file",
+        files={"test.csv": NEW_RATINGS + "1,1,4.0,1\n"},
+    ),
+    "evaluate --test with an unknown movie": _case(
+        "evaluate --train {dir}/train.csv --test {dir}/test.csv --models popularity --cutoff 2",
+        1,
+        "test.csv, line 3, column movieId: movieId 99 is not in the database's movies table",
+        files={
+            "train.csv": NEW_RATINGS + "1,1,4.0,1\n2,2,3.0,1\n",
+            "test.csv": NEW_RATINGS + "1,2,4.0,1\n1,99,4.0,1\n",
+        },
+    ),
     # -- the database file (items 12, 14)
     "--db mistyped, add-ratings": _case(
         "add-ratings {dir}/new.csv", 1, "has not been built", db="none"

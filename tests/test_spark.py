@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from recsys_duck import Recommender, pipeline
-from recsys_duck.loader import ParquetInput
+from recsys_duck.loader import FilesInput
 from recsys_duck.params import BuildParams
 from recsys_duck.sql import layer_files
 from tests.conftest import TINY, parquet_copy
@@ -204,10 +204,19 @@ SPARK_BUILD = (
 )
 
 
-def _from_parquet(source: ParquetInput) -> tuple[str, ...]:
-    """SPARK_BUILD reading ``source`` instead of the folder."""
-    paths = ("--ratings", source.ratings, "--movies", source.movies, "--tags", str(source.tags))
-    return (*SPARK_BUILD[: SPARK_BUILD.index("--data")], *paths)
+def _from_parquet(source: FilesInput) -> tuple[str, ...]:
+    """SPARK_BUILD reading ``source`` instead of the folder, on the folder's scale (files
+    of your own are otherwise on the scale their ratings show)."""
+    paths = (
+        "--ratings",
+        source.ratings,
+        "--movies",
+        str(source.movies),
+        "--tags",
+        str(source.tags),
+    )
+    scale = ("--rating-scale", "0.5:5:0.5")
+    return (*SPARK_BUILD[: SPARK_BUILD.index("--data")], *paths, *scale)
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,14 @@ create table if not exists recsys_params (
     baseline_epochs integer not null,          -- baseline_biases: alternating least squares epochs
     baseline_reg_items double not null,        -- baseline_biases: regularisation of item biases
     baseline_reg_users double not null,        -- baseline_biases: regularisation of user biases
-    rating_min double not null,                -- rating scale: predictions are clipped to
-    rating_max double not null,                --   [rating_min, rating_max]
+    rating_min double not null,                -- rating scale: ratings lie in and predictions
+    rating_max double not null,                --   are clipped to [rating_min, rating_max],
+    rating_step double not null,               --   ratings on steps of rating_step (0: any value)
     build_item_neighbors boolean not null,     -- neighbour tables the build computes: an
     build_user_neighbors boolean not null,     --   unbuilt kind's table is left empty (user-user
     build_content_neighbors boolean not null   --   pairs grow with users squared: 2.4B at 10M)
 );
 
 insert into recsys_params
-select 50, 5, 10, 20, 0.6, 0.4, 50, 4.0, 0.2, 42, 5, 10, 10.0, 15.0, 0.5, 5.0, true, true, true
+select 50, 5, 10, 20, 0.6, 0.4, 50, 4.0, 0.2, 42, 5, 10, 10.0, 15.0, 0.5, 5.0, 0.5, true, true, true
 where not exists (select 1 from recsys_params);

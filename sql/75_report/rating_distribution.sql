@@ -1,24 +1,27 @@
 -- rating_distribution: one row per rating level, the histogram of the ratings table.
--- The levels are every half star from recsys_params.rating_min to rating_max (0.5, 1.0,
--- ..., 5.0 on MovieLens' scale, with n_ratings = 0 where nobody gave that rating), plus
--- any other value that occurs in ratings.
+-- The levels are every step of the rating scale from recsys_params.rating_min to
+-- rating_max (0.5, 1.0, ..., 5.0 on MovieLens' scale, with n_ratings = 0 where nobody
+-- gave that rating; none on a scale without steps, rating_step = 0), plus any other
+-- value that occurs in ratings.
 --   n_ratings = number of ratings with exactly this value
 --   share     = n_ratings / (number of all ratings), NULL when there are no ratings
 create or replace view rating_distribution as
-with half_stars as (
-    select p.rating_min + 0.5 * s.step as rating
+with scale_steps as (
+    select p.rating_min + p.rating_step * s.step as rating
     from recsys_params as p
     cross join range(
         0,
         1 + (
-            select cast(floor((q.rating_max - q.rating_min) * 2) as integer)
+            select coalesce(cast(floor(
+                (q.rating_max - q.rating_min) / nullif(q.rating_step, 0) + 1e-9
+            ) as integer), -1)
             from recsys_params as q
         )
     ) as s(step)
 ),
 levels as (
     select h.rating
-    from half_stars as h
+    from scale_steps as h
     union
     select r.rating
     from ratings as r

@@ -1,6 +1,6 @@
 -- prepare_evaluation: a step, not a layer. recsys_duck.evaluation runs it once per fold
--- with $split ('kfold', 'holdout', 'temporal' or 'leave_last_out') and $fold (1 for the
--- single splits) bound, before it re-applies the rating layers in schema eval_train so
+-- with $split ('kfold', 'holdout', 'temporal', 'leave_last_out' or 'given', the files
+-- of eval_given_ratings) and $fold (1 for the single splits) bound, before it re-applies the rating layers in schema eval_train so
 -- that every model there is trained on the fold's train part only.
 
 -- eval_split: one row per rating, is_test marking the fold's held-out part.
@@ -19,7 +19,11 @@ where $split = 'leave_last_out'
 union all
 select user_id, movie_id, rating, rated_at, fold = $fold as is_test
 from kfold_split
-where $split = 'kfold';
+where $split = 'kfold'
+union all
+select user_id, movie_id, rating, rated_at, is_test
+from eval_given_ratings
+where $split = 'given' and fold = $fold;
 
 -- The schema is kept from fold to fold and its objects replaced: DuckDB 1.5 cannot
 -- commit a transaction that dropped a schema whose tables it had filled.

@@ -3,7 +3,9 @@
 -- the problems of one row), the CSV column, a problem kind, the offending text and,
 -- for duplicates, the record_no of the first occurrence. Checks on a row's own values
 -- come first, then duplicates, then references to movies that movies.csv lacks. Run
--- with $min_epoch and $max_epoch bound: the Unix times a timestamp may take.
+-- with $min_epoch and $max_epoch bound, the Unix times a timestamp may take, and the
+-- rating scale: $rating_min .. $rating_max on steps of $rating_step from $rating_min
+-- (0: any value between; a step is met within 1e-9, as doubles hold 0.1 inexactly).
 -- Ids must lie in 0..$max_id, the ids the neighbour tables' packed sort keys hold.
 create or replace temp table _recsys_load_problems as
 with firsts as (
@@ -36,12 +38,19 @@ select record_no, 3, 'rating',
     case
         when rating_text is null then 'missing'
         when rating is null then 'not_number'
-        when not (rating between 0.5 and 5.0) then 'rating_range'
-        else 'half_star'
+        when not (rating between $rating_min and $rating_max) then 'rating_range'
+        else 'off_step'
     end,
     rating_text, null
 from _recsys_load_ratings
-where rating is null or not (rating between 0.5 and 5.0) or rating * 2 <> round(rating * 2)
+where rating is null
+    or not (rating between $rating_min and $rating_max)
+    or (
+        $rating_step > 0
+        and abs(
+            (rating - $rating_min) / $rating_step - round((rating - $rating_min) / $rating_step)
+        ) > 1e-9
+    )
 union all
 select record_no, 4, 'timestamp',
     case when timestamp_text is null then 'missing' else 'timestamp' end,

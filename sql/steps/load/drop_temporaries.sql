@@ -15,3 +15,7 @@ drop table if exists _recsys_load_tags;
 drop table if exists _recsys_load_links;
 
 drop table if exists _recsys_load_problems;
+
+drop table if exists _recsys_load_genre_names;
+
+drop table if exists _recsys_load_movie_genres;

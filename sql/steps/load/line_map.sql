@@ -1,7 +1,8 @@
 -- line_map: one row per (map, requested record): the physical 1-based line (as grep -n
--- counts them; the header is line 1) on which data record record_no of file $path
--- starts, for the records listed in $records, plus n_records, the map's number of
--- records, to check it against the scan.
+-- counts them; the header, if any, is line 1) on which data record record_no of file
+-- $path starts, for the records listed in $records, plus n_records, the map's number
+-- of records, to check it against the scan. $header_lines is 1 for a file with a
+-- header line, else 0.
 --
 -- The file is split into lines ('\r\n', '\n' or '\r'); a line starts a record when it
 -- is not blank and an even number of double quotes precede it (so it does not continue
@@ -23,12 +24,12 @@ counted as (
 quoted_map as (
     select 'quoted' as map_name, line_no, row_number() over (order by line_no) as record_no
     from counted
-    where line_no > 1 and text <> '' and quotes_before % 2 = 0
+    where line_no > $header_lines and text <> '' and quotes_before % 2 = 0
 ),
 plain_map as (
     select 'plain' as map_name, line_no, row_number() over (order by line_no) as record_no
     from counted
-    where line_no > 1 and text <> ''
+    where line_no > $header_lines and text <> ''
 ),
 both_maps as (
     select * from quoted_map

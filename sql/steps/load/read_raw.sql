@@ -1,7 +1,9 @@
--- _recsys_load_raw: one row per data record of the CSV file being loaded (the header
+-- _recsys_load_raw: one row per data record of the text file being loaded (the header
 -- excluded), every column as text, plus its record number in scan order (ordinality,
--- 1 for the first row). Run with $path (the file) and $columns (column name -> VARCHAR,
--- one entry per header column) bound.
+-- 1 for the first row). Run with $path (the file), $columns (column name -> VARCHAR,
+-- one entry per field), $header (whether line 1 names the columns), $delim ('::' for
+-- MovieLens' .dat files), $quote ('"', or '' where quotes are plain text, as in .dat
+-- titles) and $encoding ('utf-8' or 'latin-1') bound.
 --
 -- Every value is read as text (all columns VARCHAR), so that a bad value is reported by
 -- the check_* steps with its line instead of being dropped by a failed cast. Options
@@ -13,12 +15,12 @@ select *
 from read_csv(
     $path,
     columns = $columns,
-    header = true,
+    header = $header,
     auto_detect = false,
-    delim = ',',
-    quote = '"',
-    escape = '"',
-    encoding = 'utf-8',
+    delim = $delim,
+    quote = $quote,
+    escape = $quote,
+    encoding = $encoding,
     strict_mode = true,
     store_rejects = true,
     rejects_table = '_recsys_load_reject_errors',

@@ -17,6 +17,7 @@ create table recsys_params (
     baseline_reg_users double precision not null,
     rating_min double precision not null,
     rating_max double precision not null,
+    rating_step double precision not null,
     build_item_neighbors boolean not null,
     build_user_neighbors boolean not null,
     build_content_neighbors boolean not null
