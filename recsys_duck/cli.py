@@ -271,6 +271,14 @@ def _params_options(fn: F) -> F:
     help="Tags (userId, movieId, tag, timestamp; CSV or Parquet), optional, with --ratings.",
 )
 @click.option(
+    "--attach",
+    multiple=True,
+    metavar="DB=URL",
+    help="Attach a database read-only as DB (a DuckDB file, or postgresql://user@host/db "
+    "with pip install 'recsys-duck[bi]'), so that --ratings/--items may name its tables "
+    "as DB.TABLE or DB.SCHEMA.TABLE; repeat for more.",
+)
+@click.option(
     "--columns",
     metavar="KEY=NAME,...",
     callback=_parsed(parse_columns),
@@ -332,6 +340,7 @@ def build(
     ratings: str | None,
     items: str | None,
     tags: str | None,
+    attach: tuple[str, ...],
     columns: dict[str, str] | None,
     rating_scale: RatingScale | None,
     k: int,
@@ -361,7 +370,7 @@ def build(
             --ratings s3a://bucket/ratings/ --movies s3a://bucket/movies.parquet
     """
     settings: _Settings = ctx.obj
-    files = _files_input(data_dir, release, ratings, items, tags, columns)
+    files = _files_input(data_dir, release, ratings, items, tags, columns, attach)
     scale = rating_scale
     if release is not None:
         if no_download:
@@ -403,12 +412,12 @@ def _files_input(
     items: str | None,
     tags: str | None,
     columns: dict[str, str] | None,
+    attach: tuple[str, ...] = (),
 ) -> FilesInput | None:
     """The files of your own that the options name, checked for sense, or None."""
     if ratings is None:
-        given = [
-            flag for flag, v in (("--items", items), ("--tags", tags), ("--columns", columns)) if v
-        ]
+        named = (("--items", items), ("--tags", tags), ("--columns", columns), ("--attach", attach))
+        given = [flag for flag, v in named if v]
         if given:
             raise click.UsageError(f"{' and '.join(given)} go with --ratings FILE")
         return None
@@ -416,7 +425,16 @@ def _files_input(
         raise click.UsageError(
             "give either --data / --download (a MovieLens release) or --ratings (your own files)"
         )
-    return FilesInput(ratings, items, tags, columns or {})
+    databases = {}
+    for entry in attach:
+        name, sep, url = entry.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise click.BadParameter(
+                f"{entry!r} is not DB=URL; give e.g. --attach shop=shop.duckdb",
+                param_hint="--attach",
+            )
+        databases[name.strip()] = url.strip()
+    return FilesInput(ratings, items, tags, columns or {}, databases)
 
 
 def _spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:

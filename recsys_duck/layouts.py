@@ -23,7 +23,7 @@ your column names mapped onto MovieLens' (``--columns user=...,item=...``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -255,11 +255,14 @@ def parse_columns(text: str | None) -> dict[str, str]:
     return mapping
 
 
-def file_kind(path: str) -> str:
-    """How a ratings or items file is read, by its name: ``parquet`` (``.parquet``, or a
-    folder or glob of them), ``csv`` (``.csv``, with a header), ``dat``
-    (``::``-separated, MovieLens 1M/10M) or ``u.data`` (tab-separated, MovieLens 100K:
-    ``u.data``, ``u1.base``, ``ua.test``, ...)."""
+def file_kind(path: str, databases: Collection[str] = ()) -> str:
+    """How a ratings or items source is read, by its name: ``table`` (``DB.TABLE`` or
+    ``DB.SCHEMA.TABLE`` of one of the attached ``databases``), ``parquet``
+    (``.parquet``, or a folder or glob of them), ``csv`` (``.csv``, with a header),
+    ``dat`` (``::``-separated, MovieLens 1M/10M) or ``u.data`` (tab-separated, MovieLens
+    100K: ``u.data``, ``u1.base``, ``ua.test``, ...)."""
+    if table_name(path, databases) is not None:
+        return "table"
     lowered = path.lower().rstrip("/")
     if lowered.endswith(".parquet") or "://" in path or Path(path).is_dir():
         return "parquet"
@@ -277,11 +280,22 @@ def file_kind(path: str) -> str:
     )
 
 
-def ratings_file(path: str, renamed: Mapping[str, str]) -> TableFile:
-    """The ratings file ``path`` of your own (see :func:`file_kind`): CSV or Parquet with
-    the columns named by ``renamed`` (MovieLens' names otherwise; the time may be
-    absent), or a MovieLens ``.dat`` / ``u.data`` file."""
-    kind = file_kind(path)
+def table_name(path: str, databases: Collection[str]) -> tuple[str, ...] | None:
+    """The parts of ``DB.TABLE`` / ``DB.SCHEMA.TABLE`` when DB is an attached database's
+    name (``--attach DB=URL``), else None."""
+    parts = tuple(path.split("."))
+    if 2 <= len(parts) <= 3 and parts[0] in databases and "/" not in path:
+        return parts
+    return None
+
+
+def ratings_file(
+    path: str, renamed: Mapping[str, str], databases: Collection[str] = ()
+) -> TableFile:
+    """The ratings source ``path`` of your own (see :func:`file_kind`): CSV, Parquet or a
+    table of an attached database with the columns named by ``renamed`` (MovieLens'
+    names otherwise; the time may be absent), or a MovieLens ``.dat`` / ``u.data`` file."""
+    kind = file_kind(path, databases)
     name = Path(path).name
     if kind == "dat":
         return replace(_dat(_RATINGS, name, DAT, "1::1193::5::978300760"), movies_from="the items")
@@ -306,10 +320,11 @@ def ratings_file(path: str, renamed: Mapping[str, str]) -> TableFile:
     )
 
 
-def items_file(path: str, renamed: Mapping[str, str]) -> TableFile:
-    """The items file ``path`` of your own: CSV or Parquet with an item id column and
-    optionally a title and genres (``|``-separated) column, named by ``renamed``."""
-    file_kind(path)
+def items_file(path: str, renamed: Mapping[str, str], databases: Collection[str] = ()) -> TableFile:
+    """The items source ``path`` of your own: CSV, Parquet or a table of an attached
+    database with an item id column and optionally a title and genres (``|``-separated)
+    column, named by ``renamed``."""
+    file_kind(path, databases)
     own = {c: n for c, n in renamed.items() if c in _MOVIES.columns}
     return replace(
         _MOVIES,

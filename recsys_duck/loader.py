@@ -63,10 +63,18 @@ from recsys_duck.layouts import (
     file_kind,
     items_file,
     ratings_file,
+    table_name,
 )
 from recsys_duck.pairs import MAX_ID
 from recsys_duck.params import MOVIELENS_SCALE, BuildParams, RatingScale, read_params
-from recsys_duck.sql import cleaned_up, query_file, quote_identifier, run_file, step_file
+from recsys_duck.sql import (
+    cleaned_up,
+    query_file,
+    quote_identifier,
+    run_file,
+    step_file,
+    string_literal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +120,9 @@ class FilesInput:
     movies: str | None = None
     tags: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
+    #: Databases to read tables from (name -> what DuckDB's ATTACH takes: a DuckDB file,
+    #: or ``postgresql://...``), attached read-only: ``ratings="shop.orders"``.
+    attach: Mapping[str, str] = field(default_factory=dict)
 
     def sources(self) -> dict[str, str]:
         """The path of each table given (ratings, and perhaps movies and tags)."""
@@ -129,7 +140,7 @@ class FilesInput:
             return True
         if self.movies is None:
             return False
-        return self.columns.get("genres", "genres") in _column_names(self.movies)
+        return self.columns.get("genres", "genres") in _column_names(self.movies, self.attach)
 
 
 def load_movielens(
@@ -201,15 +212,19 @@ def load_files(
         if path is None:
             run_file(con, _step(f"stage_{table}_empty"))
             return 0
+        databases = source.attach
         spec = (
-            items_file(path, source.columns)
+            items_file(path, source.columns, databases)
             if table == "movies"
-            else replace(ratings_file(path, source.columns), movies_from=items)
+            else replace(ratings_file(path, source.columns, databases), movies_from=items)
             if table == "ratings"
-            else replace(_CSV_FILES[table], name=Path(path).name)
+            else replace(_CSV_FILES[table], name=Path(path).name, movies_from=items)
         )
         copy = None if staged is None else staged.get(table)
-        if file_kind(path) == "parquet":
+        parts = table_name(path, databases)
+        if parts is not None:
+            n_rows, locate = _read_table(con, parts, spec)
+        elif file_kind(path) == "parquet":
             n_rows, locate = _read_parquet(con, path, spec, copy)
         else:
             n_rows = _read_csv(con, Path(path), spec)
@@ -491,6 +506,52 @@ def _genres_from_flags(con: duckdb.DuckDBPyConnection, names: Path) -> None:
         ) from exc
 
 
+def attach_databases(con: duckdb.DuckDBPyConnection, attach: Mapping[str, str]) -> None:
+    """Attach each database of ``attach`` (name -> a DuckDB file, or a PostgreSQL URL
+    ``postgresql://...`` / ``postgres:dbname=...``) read-only under its name."""
+    for name, url in attach.items():
+        options = "read_only"
+        if url.startswith(("postgres:", "postgresql:")):
+            from recsys_duck.publish import load_postgres_extension  # the [bi] extra
+
+            load_postgres_extension(con)
+            options = "type postgres, read_only"
+        try:
+            # ATTACH takes no bound parameters; the URL is quoted as a string literal.
+            con.execute(f"attach {string_literal(url)} as {quote_identifier(name)} ({options})")
+        except duckdb.Error as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise DataError(
+                f"cannot attach database {name} ({reason}); give --attach NAME=FILE.duckdb "
+                "or NAME=postgresql://user@host/db"
+            ) from exc
+
+
+def _read_table(
+    con: duckdb.DuckDBPyConnection, parts: Sequence[str], spec: TableFile
+) -> tuple[int, Callable[[Sequence[int]], dict[int, _Place]]]:
+    """Read a table of an attached database into the staging table, as Parquet files are
+    read (rows numbered in scan order); return its number of rows and how to locate a
+    record."""
+    qualified = ".".join(map(quote_identifier, parts))
+    try:
+        # Identifiers quoted; the table's name for messages is a bound parameter.
+        statement = (
+            "create or replace temp table _recsys_load_raw as select columns(*)::varchar, "
+            "$name as _recsys_file, row_number() over () - 1 as _recsys_row, "
+            "row_number() over () as ordinality from TABLE"
+        ).replace("TABLE", qualified)
+        con.execute(statement, {"name": ".".join(parts)})
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise DataError(
+            f"cannot read the table ({reason}); name a table of an attached database as "
+            "DB.TABLE or DB.SCHEMA.TABLE",
+            path=".".join(parts),
+        ) from exc
+    return _stage_read_rows(con, ".".join(parts), spec, "table")
+
+
 def _read_parquet(
     con: duckdb.DuckDBPyConnection, path: str, spec: TableFile, copy: str | None
 ) -> tuple[int, Callable[[Sequence[int]], dict[int, _Place]]]:
@@ -516,6 +577,14 @@ def _read_parquet(
             f"Parquet files or a glob such as ratings/*.parquet",
             path=path,
         ) from exc
+    return _stage_read_rows(con, path, spec, "Parquet files")
+
+
+def _stage_read_rows(
+    con: duckdb.DuckDBPyConnection, path: str, spec: TableFile, what: str
+) -> tuple[int, Callable[[Sequence[int]], dict[int, _Place]]]:
+    """Rename the read rows' columns to MovieLens' (``spec.renamed``), add the absent
+    optional ones and stage them; return their number and how to locate a record."""
     found = [
         name
         for (name, *_) in _query(con, "raw_columns").description or ()
@@ -529,10 +598,9 @@ def _read_parquet(
     ]
     if missing:
         raise DataError(
-            f"the Parquet files lack column(s) {', '.join(missing)}: expected "
+            f"the {what} lack column(s) {', '.join(missing)}: expected "
             f"{', '.join(expected)}, found {', '.join(found)}; name the columns with "
-            "--columns (e.g. user=customer_id,item=sku) or rename them when writing the "
-            "files (names are case-sensitive)",
+            "--columns (e.g. user=customer_id,item=sku); names are case-sensitive",
             path=path,
             column=missing[0],
         )
@@ -569,9 +637,20 @@ def _one(con: duckdb.DuckDBPyConnection, name: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _column_names(path: str) -> list[str]:
-    """The column names of a CSV file's header or of Parquet files (none if unreadable:
-    the load then says what is wrong)."""
+def _column_names(path: str, attach: Mapping[str, str]) -> list[str]:
+    """The column names of a CSV file's header, of Parquet files or of a table of an
+    attached database (none if unreadable: the load then says what is wrong)."""
+    parts = table_name(path, attach)
+    if parts is not None:
+        try:
+            with duckdb.connect() as con:
+                attach_databases(con, attach)
+                query = "describe select * from TABLE".replace(
+                    "TABLE", ".".join(map(quote_identifier, parts))
+                )
+                return [row[0] for row in con.execute(query).fetchall()]
+        except (duckdb.Error, DataError):
+            return []
     if file_kind(path) != "parquet":
         try:
             with open(path, "rb") as f:

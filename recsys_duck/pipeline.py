@@ -44,6 +44,7 @@ from recsys_duck.layouts import file_kind
 from recsys_duck.loader import (
     FilesInput,
     Loaded,
+    attach_databases,
     load_files,
     load_movielens,
     load_new_ratings,
@@ -59,6 +60,7 @@ from recsys_duck.sql import (
     layer_files,
     layers,
     part_file,
+    quote_identifier,
     run_file,
     settings,
     step_file,
@@ -282,7 +284,10 @@ def _load(ctx: Context) -> None:
         _store(ctx, load_movielens(ctx.con, scope.data_dir, scope.params))
     elif scope.files is not None:
         # On Spark, Spark reads Parquet where it lives; DuckDB checks and loads its copy.
-        sources = {t: p for t, p in scope.files.sources().items() if file_kind(p) == "parquet"}
+        files = scope.files
+        sources = {
+            t: p for t, p in files.sources().items() if file_kind(p, files.attach) == "parquet"
+        }
         staged = None if scope.handoff is None or not sources else scope.handoff.read_input(sources)
         _store(ctx, load_files(ctx.con, scope.files, scope.params, staged))
 
@@ -562,7 +567,10 @@ def build(
     if previous is not None:
         # ATTACH takes no bound parameters; the path is quoted as a string literal.
         execute(con, f"attach {string_literal(previous)} as previous (read_only)")
+    # Databases whose tables are read are attached outside the build's transaction.
+    attached = dict(files.attach) if files is not None else {}
     try:
+        attach_databases(con, attached)
         scope = Scope(
             "build",
             neighbors=frozenset(params.neighbors),
@@ -580,6 +588,8 @@ def build(
     finally:
         if previous is not None:
             execute(con, "detach database if exists previous")
+        for name in attached:
+            execute(con, f"detach database if exists {quote_identifier(name)}")
 
 
 def _build_on_spark(

@@ -166,6 +166,16 @@ CASES: dict[str, Case] = {
         "r.csv, line 3, column rating: rating 4.5 is not on the scale 1..5 in steps of 1",
         files={"r.csv": "userId,movieId,rating\n1,1,4\n1,2,4.5\n"},
     ),
+    "build --attach without a name": _case(
+        "build --attach {dir}/shop.duckdb --ratings shop.orders", USAGE, "is not DB=URL"
+    ),
+    "build --attach of a file that is no database": _case(
+        "build --attach shop={dir}/shop.duckdb --ratings shop.orders",
+        1,
+        "cannot attach database shop",
+        "not a valid DuckDB database file",
+        files={"shop.duckdb": b"userId,movieId\n"},
+    ),
     "evaluate --train without --test": _case(
         "evaluate --train {dir}/train.csv", USAGE, "1 --train file(s) but 0 --test"
     ),

@@ -8,18 +8,30 @@ ml-latest-small's CSV layout, builds both, and compares every table of the two d
 from __future__ import annotations
 
 import csv
+import dataclasses
+import functools
+import hashlib
+import http.server
 import io
+import subprocess
+import sys
+import threading
+import zipfile
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import psycopg
 import pytest
+from click.testing import CliRunner
 
-from recsys_duck import Recommender
+from recsys_duck import Recommender, download
+from recsys_duck.cli import cli
 from recsys_duck.errors import DataError
 from recsys_duck.layouts import LAYOUTS, detect
 from recsys_duck.loader import FilesInput
 from recsys_duck.params import BuildParams
+from tests.test_publish import Postgres, pg  # noqa: F401 - the PostgreSQL server fixture
 
 #: ml-100k's u.genre: the genre of each flag of u.item, in order.
 GENRES_100K = (
@@ -139,8 +151,9 @@ def test_a_release_builds_the_same_tables_as_its_data_in_csv(release: str, tmp_p
     layout = detect(folder)
     assert layout is LAYOUTS[release]
     scale = layout.scale
-    given = BuildParams(**{**PARAMS.__dict__, "rating_min": scale.low, "rating_max": scale.high})
-    given = BuildParams(**{**given.__dict__, "rating_step": scale.step})
+    given = dataclasses.replace(
+        PARAMS, rating_min=scale.low, rating_max=scale.high, rating_step=scale.step
+    )
     csv_folder = write_csv_layout(tmp_path / "csv", tags=layout.file("tags") is not None)
     with Recommender(":memory:") as ours, Recommender(":memory:") as reference:
         ours.build(folder, PARAMS)
@@ -272,9 +285,10 @@ def test_parquet_with_other_column_names_and_a_1_to_10_scale_builds_and_recommen
         "genres": "categories",
     }
     with Recommender(":memory:") as rec:
-        rec.build(files=FilesInput(str(ratings), str(items), columns=columns), params=PARAMS)
+        one_to_ten = dataclasses.replace(PARAMS, rating_min=1, rating_max=10, rating_step=1)
+        rec.build(files=FilesInput(str(ratings), str(items), columns=columns), params=one_to_ten)
         scale = rec.sql("select rating_min, rating_max, rating_step from recsys_params")
-        assert tuple(scale.iloc[0]) == (2.0, 10.0, 1.0)  # the lowest and highest given
+        assert tuple(scale.iloc[0]) == (1.0, 10.0, 1.0)
         assert rec.sql("select count(*) as n from ratings")["n"][0] == len(RATINGS)
         first = rec.sql("select rated_at from ratings where user_id = 101 and movie_id = 1")
         assert str(first["rated_at"][0]) == "2000-12-31 22:12:40"
@@ -300,14 +314,137 @@ def test_ratings_alone_build_without_content(tmp_path: Path) -> None:
         assert set(movies["genres"]) == {"(no genres listed)"}
         built = rec.sql("select build_content_neighbors from recsys_params")
         assert not built.iloc[0, 0]
+        # No scale given: the lowest to the highest rating, whole as they all are.
+        scale = rec.sql("select rating_min, rating_max, rating_step from recsys_params")
+        assert tuple(scale.iloc[0]) == (1.0, 5.0, 1.0)
         assert len(rec.recommend(1, n=3, method="item", k=2)) > 0
 
 
 def test_a_rating_off_a_given_scale_names_its_row(tmp_path: Path) -> None:
     ratings = tmp_path / "ratings.csv"
     ratings.write_text("userId,movieId,rating\n1,1,4\n1,2,11\n", encoding="utf-8")
-    given = BuildParams(**{**PARAMS.__dict__, "rating_min": 1, "rating_max": 10, "rating_step": 1})
+    given = dataclasses.replace(PARAMS, rating_min=1, rating_max=10, rating_step=1)
     with Recommender(":memory:") as rec, pytest.raises(DataError) as info:
         rec.build(files=FilesInput(str(ratings)), params=given)
     assert (info.value.line, info.value.column) == (3, "rating")
     assert "rating 11 is outside 1..10" in str(info.value)
+
+
+def test_tables_of_an_attached_duckdb_file_build_from_the_command_line(tmp_path: Path) -> None:
+    shop = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(shop)) as con:
+        rows = ", ".join(f"({u}, {m}, {r})" for u, m, r, _ in RATINGS)
+        con.execute(f"create table orders as from (values {rows}) v(customer, sku, stars)")
+        con.execute("create schema catalogue")
+        con.execute(
+            "create table catalogue.items as from (values (1, 'Toy Story (1995)', 'Comedy'), "
+            "(2, 'Heat', 'Action'), (3, 'Alien', 'Sci-Fi'), (5, 'Up', 'Comedy'), "
+            "(7, 'Jaws', 'Horror'), (8, 'Big', 'Comedy')) v(sku, name, kind)"
+        )
+    db = tmp_path / "built.duckdb"
+    run = [sys.executable, "-m", "recsys_duck.cli", "--db", str(db), "--quiet", "build"]
+    done = subprocess.run(
+        [
+            *run,
+            *("--attach", f"shop={shop}", "--ratings", "shop.orders"),
+            *("--items", "shop.catalogue.items", "--k", "3"),
+            *("--columns", "user=customer,item=sku,rating=stars,title=name,genres=kind"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    with Recommender(db, read_only=True) as rec:
+        assert rec.sql("select count(*) as n from ratings")["n"][0] == len(RATINGS)
+        titles = rec.sql("select title from movies where movie_id = 1")["title"][0]
+        assert titles == "Toy Story (1995)"
+        assert len(rec.sql("from content_neighbors")) > 0  # genres came with the items
+    missing = subprocess.run(
+        [*run, "--attach", f"shop={shop}", "--ratings", "shop.nothere"],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1
+    assert (
+        missing.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: shop.nothere: cannot read the table")
+    )
+
+
+def test_a_postgresql_table_builds_as_a_file_would(
+    pg: Postgres,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    with psycopg.connect(pg.admin, autocommit=True) as con:
+        con.execute("create table shop_orders (customer int, sku int, stars int, at bigint)")
+        with con.cursor().copy("copy shop_orders from stdin") as copy:
+            for row in RATINGS:
+                copy.write_row(row)
+    source = FilesInput(
+        "pg.public.shop_orders",
+        columns={"userId": "customer", "movieId": "sku", "rating": "stars", "timestamp": "at"},
+        attach={"pg": pg.admin},
+    )
+    as_file = tmp_path / "orders.csv"
+    as_file.write_text(
+        "customer,sku,stars,at\n" + "".join(",".join(map(str, r)) + "\n" for r in RATINGS)
+    )
+    with Recommender(":memory:") as from_pg, Recommender(":memory:") as from_file:
+        from_pg.build(files=source, params=PARAMS)
+        from_file.build(files=FilesInput(str(as_file), columns=source.columns), params=PARAMS)
+        for table in ("ratings", "movies", "item_neighbors", "recommendations", "recsys_params"):
+            pd.testing.assert_frame_equal(
+                from_pg.sql(f"select * from {table} order by all"),  # noqa: S608
+                from_file.sql(f"select * from {table} order by all"),  # noqa: S608
+                obj=table,
+            )
+
+
+def test_build_download_fetches_checks_and_builds_a_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """build --download ml-1m against a local server holding a miniature ml-1m.zip."""
+    www = tmp_path / "www"
+    www.mkdir()
+    folder = write_ml_1m(tmp_path / "src" / "ml-1m")
+    archive = www / "ml-1m.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(folder.iterdir()):
+            zipped.write(path, f"ml-1m/{path.name}")
+    handler = functools.partial(_Quiet, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        local = dataclasses.replace(
+            download.RELEASES["ml-1m"],
+            url=f"http://127.0.0.1:{server.server_address[1]}/ml-1m.zip",
+            md5=hashlib.md5(archive.read_bytes()).hexdigest(),
+            sha256=None,
+        )
+        monkeypatch.setattr(download, "RELEASES", {**download.RELEASES, "ml-1m": local})
+        db, target = tmp_path / "ml-1m.duckdb", tmp_path / "data" / "ml-1m"
+        args = ["--db", str(db), "--quiet", "build", "--download", "ml-1m", "--data", str(target)]
+        done = CliRunner().invoke(cli, [*args, "--k", "3"])
+        assert done.exit_code == 0, done.output
+        # A wrong checksum: the same command fails in one line and downloads nothing.
+        monkeypatch.setattr(
+            download, "RELEASES", {"ml-1m": dataclasses.replace(local, md5="0" * 32)}
+        )
+        wrong = tmp_path / "data" / "wrong"
+        failed = CliRunner().invoke(cli, [*args[:-1], str(wrong)])
+        assert failed.exit_code == 1 and "MD5" in failed.output
+        assert not wrong.exists()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(p.name for p in target.iterdir()) == sorted(p.name for p in folder.iterdir())
+    with Recommender(db, read_only=True) as rec:
+        assert rec.sql("select count(*) as n from ratings")["n"][0] == len(RATINGS)
+        scale = rec.sql("select rating_min, rating_max, rating_step from recsys_params")
+        assert tuple(scale.iloc[0]) == (1.0, 5.0, 1.0)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
