@@ -10,10 +10,14 @@ Run from the repository root (the 10M ratings are generated and cached on first 
    base folder and ``new_ratings.csv``: 1% of the ratings, chosen by a seeded hash.
 2. ``recsys-duck build`` on the whole folder and on the base, each in a child process
    with DuckDB's ``memory_limit``: wall time and peak RSS (VmHWM polled from /proc).
-3. ``recsys-duck add-ratings new_ratings.csv`` on the base database: wall time, peak
-   RSS and its ratio to the full build.
-4. The two databases compared: ratings, pair sums and neighbour tables must be equal
-   exactly (EXCEPT both ways), the recommendations equal up to 1e-12 in score.
+3. ``recsys-duck add-ratings`` on copies of the base database: of the first
+   ``--few`` (1,000) new ratings, and of all of them (1%); each one's wall time and its
+   ratio to the full build (targets: 5% and 20%). add-ratings keeps the pair sums and
+   neighbours exact and leaves the baseline and the marts stale; then
+   ``recsys-duck refresh`` on the 1% copy, timed too.
+4. The refreshed and the full databases compared: ratings, pair sums and neighbour
+   tables must be equal exactly (EXCEPT both ways), the recommendations equal up to
+   1e-12 in score.
 5. Serving on the full database: ``Recommender.recommend`` latency (p50, p99) for 1,000
    seeded users per built method and popularity; the set-based top-N of every user is
    the build's ``recommendations`` step (the table of that name), timed within the build.
@@ -27,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -173,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--neighbors", default="item,content")
     parser.add_argument("--memory-limit", default="8GB")
     parser.add_argument("--new-share", type=float, default=0.01)
+    parser.add_argument("--few", type=int, default=1000, help="the smaller addition")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path)
@@ -194,11 +200,20 @@ def main(argv: list[str] | None = None) -> int:
                 ["--db", str(db), "build", "--data", str(root / name), *common]
             )
             progress(f"build {name}: {runs[f'build {name}']['wall_seconds']:.1f} s")
-        runs["add-ratings"] = run_measured(
-            ["--db", str(root / "base.duckdb"), "add-ratings", str(added),
-             "--memory-limit", args.memory_limit]
-        )  # fmt: skip
-        progress(f"add-ratings: {runs['add-ratings']['wall_seconds']:.1f} s")
+        few = root / "few_new_ratings.csv"
+        with added.open() as source, few.open("w") as target:
+            target.writelines(line for _, line in zip(range(args.few + 1), source, strict=False))
+        limit = ["--memory-limit", args.memory_limit]
+        shutil.copyfile(root / "base.duckdb", root / "few.duckdb")
+        runs[f"add-ratings {args.few:,}"] = run_measured(
+            ["--db", str(root / "few.duckdb"), "add-ratings", str(few), *limit]
+        )
+        runs["add-ratings 1%"] = run_measured(
+            ["--db", str(root / "base.duckdb"), "add-ratings", str(added), *limit]
+        )
+        runs["refresh"] = run_measured(["--db", str(root / "base.duckdb"), "refresh", *limit])
+        for name in (f"add-ratings {args.few:,}", "add-ratings 1%", "refresh"):
+            progress(f"{name}: {runs[name]['wall_seconds']:.1f} s")
         comparison = compare(root / "full.duckdb", root / "base.duckdb")
         progress(f"comparison: {comparison}")
         # popularity needs no neighbours: every build serves it
@@ -219,9 +234,12 @@ def main(argv: list[str] | None = None) -> int:
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "load_average": os.getloadavg(),
         },
+        "n_few_ratings": args.few,
         "runs": runs,
-        "add_over_full_build": runs["add-ratings"]["wall_seconds"]
-        / runs["build full"]["wall_seconds"],
+        "over_full_build": {
+            name: runs[name]["wall_seconds"] / runs["build full"]["wall_seconds"]
+            for name in (f"add-ratings {args.few:,}", "add-ratings 1%", "refresh")
+        },
         "comparison": comparison,
         "recommend_latency_ms": latency,
         "benchmark_seconds": time.perf_counter() - started,
@@ -244,10 +262,13 @@ def summary(result: dict[str, Any]) -> str:
     ]
     for name, run in runs.items():
         lines.append(f"| {name} | {run['wall_seconds']:.1f} | {run['peak_rss_mib']:.0f} |")
+    lines += ["", "| step | share of the full build |", "|---|---|"]
+    for name, share in result["over_full_build"].items():
+        lines.append(f"| {name} | {share:.1%} |")
     lines += [
         "",
-        f"add-ratings of {result['n_new_ratings']:,} ratings: "
-        f"{result['add_over_full_build']:.1%} of the full build.",
+        f"The 1% is {result['n_new_ratings']:,} ratings; after the refresh the database "
+        "equals the full build: " + json.dumps(result["comparison"]),
         "",
         "| method | p50 ms | p99 ms |",
         "|---|---|---|",

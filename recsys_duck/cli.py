@@ -447,39 +447,53 @@ def _spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
     return settings
 
 
+def _in_place_options(fn: F) -> F:
+    """--memory-limit and --wait, of the commands that write the database in place."""
+    fn = click.option(
+        "--wait",
+        "wait_seconds",
+        type=click.FloatRange(min=0),
+        default=0,
+        metavar="SECONDS",
+        help="Wait this long for other processes to close the database (it is written in "
+        "place); default: fail at once.",
+    )(fn)
+    return click.option(
+        "--memory-limit",
+        callback=_memory_limit,
+        help="DuckDB memory_limit, e.g. 8GB (spills past it).",
+    )(fn)
+
+
 @cli.command("add-ratings")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_in_place_options
 @click.option(
-    "--memory-limit",
-    callback=_memory_limit,
-    help="DuckDB memory_limit, e.g. 8GB (spills past it).",
-)
-@click.option(
-    "--wait",
-    "wait_seconds",
-    type=click.FloatRange(min=0),
-    default=0,
-    metavar="SECONDS",
-    help="Wait this long for other processes to close the database (it is written in "
-    "place); default: fail at once.",
+    "--refresh",
+    is_flag=True,
+    help="Also recompute the baseline and the marts (as the refresh verb does), in the "
+    "same transaction.",
 )
 @click.pass_context
 def add_ratings_command(
-    ctx: click.Context, file: Path, memory_limit: str | None, wait_seconds: float
+    ctx: click.Context, file: Path, memory_limit: str | None, wait_seconds: float, refresh: bool
 ) -> None:
     """Add new ratings (a CSV with ratings.csv's columns) to a built database.
 
     Updates the co-rating sums and re-ranks only the neighbours of the movies and users
-    the new ratings affect, then the baseline and the recommendations: the same result
-    as a full rebuild, in one transaction. Pairs already rated are refused.
+    the new ratings affect, in one transaction: recommendations by macro use them at
+    once. The baseline biases and the marts (popular_movies, recommendations) are
+    marked stale in the freshness table until `recsys-duck refresh` (or --refresh),
+    after which the database equals a full rebuild. Pairs already rated are refused.
 
     \b
     Example:
         recsys-duck add-ratings new_ratings.csv
+        recsys-duck add-ratings new_ratings.csv --refresh
     """
     settings: _Settings = ctx.obj
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
-        report = rec.add_ratings(file, wait_seconds=wait_seconds)
+        report = rec.add_ratings(file, refresh=refresh, wait_seconds=wait_seconds)
     logging.getLogger(__name__).info(
         "added %d ratings to %s in %.1f s (neighbours of %d movies and %d users refreshed)",
         report.n_ratings,
@@ -490,6 +504,28 @@ def add_ratings_command(
     )
     summary = pd.DataFrame(
         {"step": list(report.seconds), "seconds": [round(s, 3) for s in report.seconds.values()]}
+    )
+    _emit(summary, None)
+
+
+@cli.command("refresh")
+@_in_place_options
+@click.pass_context
+def refresh_command(ctx: click.Context, memory_limit: str | None, wait_seconds: float) -> None:
+    """Recompute what add-ratings left stale: the baseline biases and the marts.
+
+    The freshness table lists them, since when they are stale and how many ratings were
+    added since; afterwards none is stale and the database equals a full rebuild.
+
+    \b
+    Example:
+        recsys-duck refresh
+    """
+    settings: _Settings = ctx.obj
+    with Recommender(settings.db, memory_limit=memory_limit) as rec:
+        seconds = rec.refresh(wait_seconds=wait_seconds)
+    summary = pd.DataFrame(
+        {"step": list(seconds), "seconds": [round(s, 3) for s in seconds.values()]}
     )
     _emit(summary, None)
 

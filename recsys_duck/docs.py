@@ -55,7 +55,8 @@ def _fillers() -> dict[str, list[str]]:
 
 
 def _scopes(step: Step) -> str:
-    return ", ".join(mode for mode in ("build", "train", "increment") if mode in step.modes)
+    modes = ("build", "train", "increment", "refresh")
+    return ", ".join(mode for mode in modes if mode in step.modes)
 
 
 def _engine(step: Step) -> str:

@@ -1,28 +1,32 @@
-"""Adding ratings to a built database without rebuilding it: ``recsys-duck add-ratings``.
+"""Adding ratings to a built database without rebuilding it: ``recsys-duck add-ratings``,
+and bringing the deferred tables up to date: ``recsys-duck refresh``.
 
 The new ratings are checked like a MovieLens ratings.csv (and must rate pairs not rated
 yet), then the plan runs in its ``increment`` scope (:mod:`recsys_duck.pipeline`), in
 one transaction:
 
 1. ``load``: the new ratings are inserted;
-2. ``25_baseline``: the baseline biases, an alternating least squares fit over all
-   ratings, are fitted again;
-3. ``pair_sums``: each side's ``<side>_pair_sums.increment.sql`` adds what the new
+2. ``pair_sums``: each side's ``<side>_pair_sums.increment.sql`` adds what the new
    ratings contribute to the pair sums, computed only from the pairs of ratings in
    which one rating is new (work in proportion to the change, not to the data), and
    lists the movies (users) whose similarities change: those with a new rating and
    everything paired with them, as a norm changes with every rating;
-4. ``item_neighbors`` / ``user_neighbors``: those rows are ranked again by the same
+3. ``item_neighbors`` / ``user_neighbors``: those rows are ranked again by the same
    ``<table>.refresh.sql`` that ranks every row at a build;
-5. ``60_marts`` and ``recommendations``: the marts are rebuilt (every user's top-N reads
-   the refreshed neighbours).
+4. ``freshness``: the tables whose computation is global (the baseline biases, an
+   alternating least squares fit over all ratings, and the marts popular_movies and
+   recommendations: :data:`recsys_duck.pipeline.DEFERRED`) are marked stale, with the
+   number of ratings added since they were computed.
 
-Only the sides the build computed (``recsys_params.build_item_neighbors``,
-``build_user_neighbors``) are maintained; the others stay empty. The result equals a
-full rebuild: half-star products add up exactly in any order, so the pair sums,
-similarities and neighbour tables are bit-identical (tests/test_increment.py). Views
-(statistics, similarities, k-NN predictors) read the new ratings at once. Stored
-evaluation results are kept: they describe the models trained before the change.
+The ``refresh`` scope recomputes the deferred tables and marks them fresh; ``add-ratings
+--refresh`` runs both in one transaction. Only the sides the build computed
+(``recsys_params.build_item_neighbors``, ``build_user_neighbors``) are maintained; the
+others stay empty. After a refresh the database equals a full rebuild: half-star
+products add up exactly in any order, so the pair sums, similarities and neighbour
+tables are bit-identical (tests/test_increment.py). Views (statistics, similarities,
+k-NN predictors) and the ``recommend_*`` macros read the new ratings and neighbours at
+once. Stored evaluation results are kept: they describe the models trained before the
+change.
 """
 
 from __future__ import annotations
@@ -57,9 +61,12 @@ class IncrementReport:
         return sum(self.seconds.values())
 
 
-def add_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> IncrementReport:
-    """Add the ratings of ``path`` and bring every stored table up to date, in one
-    transaction (all or nothing)."""
+def add_ratings(
+    con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, refresh: bool = False
+) -> IncrementReport:
+    """Add the ratings of ``path``, keep the pair sums and neighbour tables exact and
+    mark the deferred tables stale, in one transaction (all or nothing); with
+    ``refresh``, recompute those too in the same transaction."""
     folders = run_folders(con)
     if folders:
         raise RecsysError(
@@ -72,6 +79,9 @@ def add_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) ->
     try:
         with transaction(con):
             run = pipeline.run(con, scope)
+            if refresh:
+                refreshed = pipeline.run(con, pipeline.Scope("refresh", neighbors=neighbors))
+                run.seconds.update({f"refresh: {k}": v for k, v in refreshed.seconds.items()})
     finally:
         run_file(con, step_file("add_ratings/cleanup"))
     report = IncrementReport(
@@ -88,3 +98,13 @@ def add_ratings(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) ->
         report.total_seconds,
     )
     return report
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Recompute the tables add-ratings deferred (``freshness``) from every rating, in one
+    transaction; the database then equals a full rebuild. Returns seconds per step."""
+    neighbors = frozenset(read_params(con).neighbors)
+    with transaction(con):
+        run = pipeline.run(con, pipeline.Scope("refresh", neighbors=neighbors))
+    logger.info("refresh: %s recomputed in %.2f s", ", ".join(pipeline.DEFERRED), run.total_seconds)
+    return run.seconds

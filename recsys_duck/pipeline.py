@@ -12,9 +12,12 @@ users). Every command runs this one plan, with a :class:`Scope` that says which 
 * ``train``: the steps that depend on ratings, in schema ``eval_train`` where an
   evaluation fold has put its training ratings (``recsys-duck evaluate``);
 * ``increment``: new ratings added (``recsys-duck add-ratings``): the pair sums get
-  what they add, only the neighbour rows whose similarities changed are ranked again,
-  and the tables that are global by nature (baseline biases, marts) are rebuilt; views
-  read the new ratings as they are.
+  what they add and only the neighbour rows whose similarities changed are ranked
+  again; the tables that are global by nature (baseline biases, marts: :data:`DEFERRED`)
+  are left for ``refresh`` and marked stale in ``freshness``; views read the new
+  ratings as they are;
+* ``refresh``: the deferred tables recomputed from every rating (``recsys-duck
+  refresh``, ``add-ratings --refresh``), after which the database equals a full build.
 
 A step names the tables it fills, the scopes it runs in and the neighbour kind it needs
 (``item``, ``user`` or ``content``: ``build --neighbors`` leaves the others out). What a
@@ -73,7 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["build", "train", "increment"]
+Mode = Literal["build", "train", "increment", "refresh"]
 #: The passes of a build whose tables Spark computes (:func:`recsys_duck.spark.build`):
 #: ``driver`` (DuckDB: the layers and the steps that load), ``compute`` (Spark: the
 #: layers, the loaded tables received, the filling steps run), ``serve`` (DuckDB: the
@@ -83,7 +86,16 @@ Phase = Literal["driver", "compute", "serve"]
 Action = Literal["run", "receive", "skip"]
 MODES: frozenset[Mode] = frozenset(("build", "train", "increment"))
 #: The command that runs each scope, as its log lines name it.
-COMMANDS: dict[Mode, str] = {"build": "build", "train": "evaluate", "increment": "add-ratings"}
+COMMANDS: dict[Mode, str] = {
+    "build": "build",
+    "train": "evaluate",
+    "increment": "add-ratings",
+    "refresh": "refresh",
+}
+#: The tables add-ratings leaves to refresh (their computation is global: every rating
+#: moves the baseline's fit and every user's list), and the modes that compute them.
+DEFERRED = ("baseline_biases", "popular_movies", "recommendations")
+RECOMPUTED: frozenset[Mode] = frozenset(("build", "train", "refresh"))
 
 #: The objects of content similarity: a training fold reads them from ``main`` (they
 #: depend on movies and tags, not on ratings).
@@ -422,6 +434,17 @@ def _baseline(ctx: Context) -> None:
     fill_by_epochs(ctx.con, "baseline_biases", int(settings(ctx.con)["baseline_epochs"]))
 
 
+def _freshness(ctx: Context) -> None:
+    """Mark the deferred tables fresh (build, refresh) or stale by the ratings just added
+    (increment), in ``freshness``."""
+    if ctx.scope.mode == "increment":
+        run_file(
+            ctx.con, step_file("pipeline/mark_stale"), {"n_ratings": ctx.report.rows["ratings"]}
+        )
+    else:
+        run_file(ctx.con, step_file("pipeline/mark_fresh"), {"tables": list(DEFERRED)})
+
+
 def _batched(table: str, work: float) -> Callable[[Context], None]:
     def run(ctx: Context) -> None:
         if ctx.scope.phase == "compute":
@@ -462,8 +485,8 @@ PLAN: tuple[Step, ...] = (
     ),
     _layer("10_staging", ["build"], predictors=False),
     _layer("20_stats", ["build", "train"]),
-    _layer("25_baseline"),
-    Step("baseline_biases", _baseline, MODES, ("baseline_biases",)),
+    _layer("25_baseline", RECOMPUTED),
+    Step("baseline_biases", _baseline, RECOMPUTED, ("baseline_biases",)),
     _layer("30_similarity", ["build", "train"]),
     Step(
         "pair_sums",
@@ -499,20 +522,27 @@ PLAN: tuple[Step, ...] = (
         predictors=False,
     ),
     _layer("50_recommend", ["build", "train"]),
-    _layer("60_marts", predictors=False),
+    _layer("60_marts", RECOMPUTED, predictors=False),
     Step(
         "popular_movies",
         _filled("popular_movies"),
-        MODES,
+        RECOMPUTED,
         ("popular_movies",),
         predictors=False,
     ),
     Step(
         "recommendations",
         _batched("recommendations", MART_BATCH_RATINGS),
-        MODES,
+        RECOMPUTED,
         ("recommendations",),
         predictors=False,
+    ),
+    Step(
+        "freshness",
+        _freshness,
+        frozenset(["build", "increment", "refresh"]),
+        ("freshness",),
+        driver=True,
     ),
     _layer("70_evaluation", ["build"]),
     _layer("75_report", ["build"]),

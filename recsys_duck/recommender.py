@@ -204,14 +204,16 @@ class Recommender:
         return report
 
     def add_ratings(
-        self, path: str | os.PathLike[str], *, wait_seconds: float = 0.0
+        self, path: str | os.PathLike[str], *, refresh: bool = False, wait_seconds: float = 0.0
     ) -> increment.IncrementReport:
         """Add the new ratings of a CSV file (ratings.csv's columns) to a built database
-        and bring every stored table up to date without a rebuild (the plan's
-        ``increment`` scope, :mod:`recsys_duck.increment`): the result equals a full
-        rebuild. A bad file raises :class:`DataError` naming the line and column. All or
-        nothing, in place: no other process may have the file open meanwhile; while one
-        has, it waits up to ``wait_seconds`` for it to close the file."""
+        without a rebuild (the plan's ``increment`` scope, :mod:`recsys_duck.increment`):
+        the ratings, pair sums and neighbour tables are exact at once; the baseline
+        biases and the marts are marked stale in ``freshness`` until :meth:`refresh`
+        (or ``refresh=True``), after which the database equals a full rebuild. A bad
+        file raises :class:`DataError` naming the line and column. All or nothing, in
+        place: no other process may have the file open meanwhile; while one has, it
+        waits up to ``wait_seconds`` for it to close the file."""
         self.require_built()
         with (
             reporting(self.progress),
@@ -220,7 +222,18 @@ class Recommender:
                 _,
             ),
         ):
-            return increment.add_ratings(con, path)
+            return increment.add_ratings(con, path, refresh=refresh)
+
+    def refresh(self, *, wait_seconds: float = 0.0) -> dict[str, float]:
+        """Recompute what add-ratings left stale (the ``freshness`` table: baseline
+        biases, popular_movies, recommendations) from every rating, in place and all or
+        nothing, as :meth:`add_ratings` writes. Returns the seconds of each step."""
+        self.require_built()
+        with (
+            reporting(self.progress),
+            self._writer("add-ratings", wait_seconds=wait_seconds) as (con, _),
+        ):
+            return increment.refresh(con)
 
     @contextmanager
     def _writer(

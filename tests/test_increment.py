@@ -1,7 +1,9 @@
-"""add-ratings: adding ratings to a built database equals building on all of them.
+"""add-ratings and refresh: adding ratings to a built database, then refreshing what it
+deferred, equals building on all of them.
 
 A dataset is split into a base (built) and new ratings (added); the result is compared,
-table by table and exactly, with a build on the whole dataset."""
+table by table and exactly, with a build on the whole dataset. Until the refresh, the
+deferred tables are as the base build left them and ``freshness`` says so."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from recsys_duck.params import BuildParams
 
 from .conftest import TINY
 
+# The tables add-ratings defers to refresh (recsys_duck.pipeline.DEFERRED).
+DEFERRED = ("baseline_biases", "popular_movies", "recommendations")
 # Every stored table a rating changes, with its key; compared exactly, bit for bit.
 EXACT = {
     "ratings": "user_id, movie_id",
@@ -77,11 +81,60 @@ def test_tiny_add_equals_rebuild(tmp_path: Path) -> None:
     added = _split(TINY, tmp_path / "base", new)
     with Recommender(":memory:") as rec, Recommender(":memory:") as full:
         rec.build(tmp_path / "base", TINY_PARAMS)
+        assert not _freshness(rec)["is_stale"].any()
+        deferred = {name: rec.sql(f"select * from {name} order by all") for name in DEFERRED}  # noqa: S608
         report = rec.add_ratings(added)
         full.build(TINY, TINY_PARAMS)
         assert report.n_ratings == 2
         assert report.affected_movies > 0 and report.affected_users > 0
+        # Exact at once: the ratings, pair sums and neighbours; the deferred tables as
+        # they were, and marked stale with the ratings added since.
+        for name in ("ratings", "item_pair_sums", "user_pair_sums", "item_neighbors"):
+            pd.testing.assert_frame_equal(_table(rec, name), _table(full, name), obj=name)
+        for name, before in deferred.items():
+            again = rec.sql(f"select * from {name} order by all")  # noqa: S608
+            pd.testing.assert_frame_equal(again, before, obj=name)
+        stale = _freshness(rec)
+        assert list(stale["table_name"]) == sorted(DEFERRED)
+        assert stale["is_stale"].all() and (stale["ratings_added_since"] == 2).all()
+        assert stale["stale_since"].notna().all()
+        rec.refresh()
+        assert not _freshness(rec)["is_stale"].any()
+        assert (_freshness(rec)["ratings_added_since"] == 0).all()
         _assert_same(rec, full)
+
+
+def _freshness(rec: Recommender) -> pd.DataFrame:
+    return rec.sql("select * from freshness order by table_name")
+
+
+def test_staleness_adds_up_until_a_refresh(tmp_path: Path) -> None:
+    """Two add-ratings count every rating added and keep the first stale time; the CLI's
+    refresh (and add-ratings --refresh) leave nothing stale."""
+    n = len(pd.read_csv(TINY / "ratings.csv"))
+    first = _split(TINY, tmp_path / "base", np.arange(n) >= n - 3)
+    second = tmp_path / "second.csv"
+    rows = pd.read_csv(first, dtype=str)
+    rows.iloc[:1].to_csv(first, index=False)
+    rows.iloc[1:].to_csv(second, index=False)
+    db = tmp_path / "recsys.duckdb"
+    runner = CliRunner()
+    done = runner.invoke(cli, ["--db", str(db), "build", "--data", str(tmp_path / "base")])
+    assert done.exit_code == 0, done.output
+    assert runner.invoke(cli, ["--db", str(db), "add-ratings", str(first)]).exit_code == 0
+    with Recommender(db, read_only=True) as rec:
+        once = _freshness(rec)
+    assert runner.invoke(cli, ["--db", str(db), "add-ratings", str(second)]).exit_code == 0
+    with Recommender(db, read_only=True) as rec:
+        twice = _freshness(rec)
+    assert (once["ratings_added_since"] == 1).all() and (twice["ratings_added_since"] == 3).all()
+    assert (twice["stale_since"] == once["stale_since"]).all()
+    refreshed = runner.invoke(cli, ["--db", str(db), "refresh"])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "recommendations" in refreshed.output
+    with Recommender(db, read_only=True) as rec:
+        assert not _freshness(rec)["is_stale"].any()
+        assert (_freshness(rec)["computed_at"] > twice["stale_since"]).all()
 
 
 def test_already_rated_pair_is_refused_and_nothing_changes(tmp_path: Path) -> None:
@@ -119,9 +172,9 @@ def test_cli_add_ratings(tmp_path: Path) -> None:
     runner = CliRunner()
     built = runner.invoke(cli, ["--db", str(db), "build", "--data", str(tmp_path / "base")])
     assert built.exit_code == 0, built.output
-    result = runner.invoke(cli, ["--db", str(db), "add-ratings", str(added)])
+    result = runner.invoke(cli, ["--db", str(db), "add-ratings", str(added), "--refresh"])
     assert result.exit_code == 0, result.output
-    assert "item_neighbors" in result.output
+    assert "item_neighbors" in result.output and "refresh: recommendations" in result.output
     with Recommender(db, read_only=True) as rec:
         assert rec.sql("select count(*) as n from ratings").n[0] == n
     again = runner.invoke(cli, ["--db", str(db), "add-ratings", str(added)])
@@ -138,8 +191,9 @@ def test_one_percent_of_ml_latest_small_equals_rebuild(ml_small_dir: Path, tmp_p
     added = _split(ml_small_dir, tmp_path / "base", new)
     with Recommender(":memory:") as rec, Recommender(":memory:") as full:
         rec.build(tmp_path / "base")
-        report = rec.add_ratings(added)
+        report = rec.add_ratings(added, refresh=True)
         full.build(ml_small_dir)
+        assert not _freshness(rec)["is_stale"].any()
         assert report.n_ratings == int(new.sum()) > 900
         _assert_same(rec, full)
 
@@ -155,7 +209,7 @@ def test_item_only_build_stays_item_only(tmp_path: Path) -> None:
         built = rec.build(tmp_path / "base", item_only)
         # neither the TF-IDF nor the content neighbours step runs
         assert not {"movie_terms", "content_neighbors"} & set(built.seconds)
-        report = rec.add_ratings(added)
+        report = rec.add_ratings(added, refresh=True)
         full.build(TINY, item_only)
         assert report.affected_movies > 0 and report.affected_users == 0
         for name in ("user_pair_sums", "user_neighbors", "content_neighbors", "movie_terms"):

@@ -1,0 +1,8 @@
+-- mark_fresh: a step of the plan, run last by build and refresh: the tables of $tables
+-- (those add-ratings defers) were just computed from every rating.
+delete from freshness;
+
+insert into freshness (table_name, is_stale, computed_at, stale_since, ratings_added_since)
+select t.table_name, false, timezone('UTC', now()), null, 0
+from (select unnest($tables) as table_name) as t
+order by t.table_name;
