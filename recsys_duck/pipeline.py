@@ -372,13 +372,16 @@ def _pair_sums(ctx: Context) -> None:
 
 def _ranked_neighbors(table: str, count_scope: str) -> Callable[[Context], None]:
     """Rank the ids of the table's scope into ``table`` with its ``.refresh.sql``: every id
-    at a build (its ``.scope.sql``), those that the increment listed at add-ratings;
+    at a build (its ``.scope.sql``), those that the increment listed at add-ratings,
+    less those its ``.patch.sql`` (if any) could update from their stored rows;
     ``count_scope`` counts them for the report. Its ``.cleanup.sql`` drops the scope."""
 
     def run(ctx: Context) -> None:
         with cleaned_up(lambda: run_file(ctx.con, part_file(table, "cleanup"))):
             if ctx.scope.mode != "increment":
                 run_file(ctx.con, part_file(table, "scope"))
+            elif has_part(table, "patch"):
+                run_file(ctx.con, part_file(table, "patch"), settings(ctx.con))
             (n_ids,) = execute(ctx.con, count_scope).fetchone() or (0,)
             ctx.report.refreshed[table] = int(n_ids)
             run_file(ctx.con, part_file(table, "refresh"), settings(ctx.con))

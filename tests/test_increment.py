@@ -194,6 +194,10 @@ def test_one_percent_of_ml_latest_small_equals_rebuild(ml_small_dir: Path, tmp_p
         report = rec.add_ratings(added, refresh=True)
         full.build(ml_small_dir)
         assert not _freshness(rec)["is_stale"].any()
+        # Most movies paired with a re-rated one were patched, not ranked again in full.
+        n_movies = rec.sql("select count(distinct movie_id) as n from ratings")["n"][0]
+        print(f"item neighbours ranked again: {report.affected_movies} of {n_movies}")
+        assert report.affected_movies < n_movies / 2
         assert report.n_ratings == int(new.sum()) > 900
         _assert_same(rec, full)
 

@@ -63,15 +63,25 @@ def test_train_for_the_rating_predictors_skips_the_neighbour_tables() -> None:
 def test_increment_updates_stored_tables_and_leaves_views_alone() -> None:
     assert _steps(pipeline.Scope("increment", neighbors=frozenset({"item", "user"}))) == [
         "load",
-        "25_baseline",
-        "baseline_biases",
         "pair_sums",
         "item_neighbors",
         "user_neighbors",
+        "freshness",
+    ]
+
+
+def test_refresh_recomputes_what_the_increment_deferred() -> None:
+    steps = _steps(pipeline.Scope("refresh", neighbors=frozenset({"item", "user"})))
+    assert steps == [
+        "25_baseline",
+        "baseline_biases",
         "60_marts",
         "popular_movies",
         "recommendations",
+        "freshness",
     ]
+    filled = {t for step in pipeline.PLAN if step.name in steps for t in step.objects()}
+    assert set(pipeline.DEFERRED) <= filled
 
 
 def test_a_filled_table_is_declared_by_an_earlier_layer() -> None:
