@@ -85,7 +85,15 @@ COMMANDS: dict[Mode, str] = {"build": "build", "train": "evaluate", "increment":
 
 #: The objects of content similarity: a training fold reads them from ``main`` (they
 #: depend on movies and tags, not on ratings).
-CONTENT_OBJECTS = frozenset({"content_features", "content_similarity", "content_neighbors"})
+CONTENT_OBJECTS = frozenset(
+    {
+        "content_features",
+        "content_profiles",
+        "content_profile_similarity",
+        "content_similarity",
+        "content_neighbors",
+    }
+)
 #: The objects of the k-NN rating predictors in ``30_similarity`` (they read the baseline).
 KNN_OBJECTS = frozenset({"item_pair_stats", "user_pair_stats", "knn_pair_similarity"})
 #: The cosine similarity objects, which the k-NN predictors do not use.
@@ -106,9 +114,12 @@ NEIGHBOR_TABLES = {
     "user": "user_neighbors",
     "content": "content_neighbors",
 }
+#: The tables a neighbour table is computed from, filled by steps of their own.
+NEIGHBOR_INPUTS = {"content": ("content_profiles",)}
 
-#: Self-join rows per batch of content_neighbors (bench/results: 500k-row batches beat
-#: 2M and 16M on ml-latest-small and at 10M ratings).
+#: Self-join rows of content_profile_similarity per batch of content_neighbors
+#: (bench/results: 500k-row batches beat 2M and 16M on ml-latest-small and at 10M
+#: ratings, when the batches joined movies rather than profiles).
 CONTENT_BATCH_ROWS = 500_000
 #: Ratings per batch of users of the recommendations mart (ml-latest-small: one batch).
 MART_BATCH_RATINGS = 4_000_000
@@ -456,6 +467,14 @@ PLAN: tuple[Step, ...] = (
         driver=True,
     ),
     _layer("10_staging", ["build"], predictors=False),
+    Step(
+        "content_profiles",
+        _filled("content_profiles"),
+        frozenset(["build"]),
+        ("content_profiles",),
+        "content",
+        predictors=False,
+    ),
     _layer("20_stats", ["build", "train"]),
     _layer("25_baseline"),
     Step("baseline_biases", _baseline, MODES, ("baseline_biases",)),
@@ -619,15 +638,17 @@ def neighbor_scope(
 ) -> Scope:
     """The part of the ``build`` scope that computes one neighbour table (``kind``: item,
     user or content) again from the loaded data: the similarity views, the pair sums of
-    its side and its ranking; the other neighbour and pair-sum tables are left as they
-    are. The benchmarks time a neighbour table this way."""
+    its side, the tables it is computed from (:data:`NEIGHBOR_INPUTS`) and its ranking;
+    the other neighbour and pair-sum tables are left as they are. The benchmarks time a
+    neighbour table this way."""
     table = NEIGHBOR_TABLES[kind]
+    inputs = set(NEIGHBOR_INPUTS.get(kind, ()))
     others = {t for k, t in NEIGHBOR_TABLES.items() if k != kind}
     others |= {t for side, t in PAIR_SUMS.items() if side != kind}
     return Scope(
         "build",
         neighbors=frozenset([kind]),
-        steps=frozenset(("30_similarity", "pair_sums", "40_neighbors", table)),
+        steps=frozenset({"30_similarity", "pair_sums", "40_neighbors", table} | inputs),
         skip=frozenset(KNN_OBJECTS | others | (CONTENT_OBJECTS if kind != "content" else set())),
         autocommit=autocommit,
         memory_limit=memory_limit,
