@@ -114,8 +114,9 @@ NEIGHBOR_TABLES = {
     "user": "user_neighbors",
     "content": "content_neighbors",
 }
-#: The tables a neighbour table is computed from, filled by steps of their own.
-NEIGHBOR_INPUTS = {"content": ("content_profiles",)}
+#: The steps that make what a neighbour table is computed from, besides the similarity
+#: layer (the content profiles, declared by 10_staging).
+NEIGHBOR_INPUTS = {"content": ("10_staging", "content_profiles")}
 
 #: Self-join rows of content_profile_similarity per batch of content_neighbors
 #: (bench/results: 500k-row batches beat 2M and 16M on ml-latest-small and at 10M
@@ -638,7 +639,7 @@ def neighbor_scope(
 ) -> Scope:
     """The part of the ``build`` scope that computes one neighbour table (``kind``: item,
     user or content) again from the loaded data: the similarity views, the pair sums of
-    its side, the tables it is computed from (:data:`NEIGHBOR_INPUTS`) and its ranking;
+    its side, what else it is computed from (:data:`NEIGHBOR_INPUTS`) and its ranking;
     the other neighbour and pair-sum tables are left as they are. The benchmarks time a
     neighbour table this way."""
     table = NEIGHBOR_TABLES[kind]

@@ -5,8 +5,6 @@
 -- group's profile, and a movie that only collided on the fingerprint is a profile of its
 -- own. So a profile never holds two different vectors, whatever the hash function of the
 -- engine (a collision costs sharing, never exactness).
-delete from content_profiles;
-
 insert into content_profiles (movie_id, profile_id, member_rank, n_members)
 with fingerprints as (
     select

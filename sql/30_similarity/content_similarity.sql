@@ -14,7 +14,7 @@ select
     b.movie_id as neighbor_id,
     s.n_common,
     s.similarity,
-    s.similarity_key * 4194304 - b.movie_id as rank_key
+    cast(round(s.similarity * 1e12) as bigint) * 4194304 - b.movie_id as rank_key
 from content_profile_similarity as s
 inner join content_profiles as a on a.profile_id = s.profile_id
 inner join content_profiles as b on b.profile_id = s.neighbor_profile_id

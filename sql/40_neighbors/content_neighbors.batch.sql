@@ -13,7 +13,13 @@
 --   i's own place in the list (own_rank), kept up to k.
 insert into _recsys_content_neighbors (movie_id, neighbor_id, similarity, n_common, rank)
 with profile_pairs as (
-    select s.profile_id, s.neighbor_profile_id, s.similarity, s.n_common, s.similarity_key
+    select
+        s.profile_id,
+        s.neighbor_profile_id,
+        s.similarity,
+        s.n_common,
+        s.similarity_key,
+        cast(round(s.similarity * 1e12) as bigint) * 4194304 - s.neighbor_profile_id as rank_key
     from content_profile_similarity as s
     where s.profile_id >= $lo and s.profile_id < $hi
 ),
@@ -22,15 +28,13 @@ ranked_pairs as (
         p.profile_id,
         p.neighbor_profile_id,
         p.similarity_key,
-        row_number() over (
-            partition by p.profile_id
-            order by p.similarity_key * 4194304 - p.neighbor_profile_id desc
-        ) as profile_rank
+        p.rank_key,
+        row_number() over (partition by p.profile_id order by p.rank_key desc) as profile_rank
     from profile_pairs as p
 ),
 nearest as (
     -- the k + 1 most similar profiles of each profile
-    select r.profile_id, r.neighbor_profile_id, r.similarity_key
+    select r.profile_id, r.neighbor_profile_id, r.similarity_key, r.rank_key
     from ranked_pairs as r
     where r.profile_rank <= $neighbors_k + 1
 ),
@@ -42,7 +46,7 @@ covering as (
         n.similarity_key,
         sum(least(q.n_members, $neighbors_k + 1)) over (
             partition by n.profile_id
-            order by n.similarity_key * 4194304 - n.neighbor_profile_id desc
+            order by n.rank_key desc
             rows between unbounded preceding and 1 preceding
         ) as n_before
     from nearest as n
@@ -56,16 +60,13 @@ thresholds as (
     where coalesce(c.n_before, 0) < $neighbors_k + 1
     group by c.profile_id
 ),
-candidates as (
+candidate_keys as (
     select
         p.profile_id,
         m.movie_id as neighbor_id,
         p.similarity,
         p.n_common,
-        row_number() over (
-            partition by p.profile_id
-            order by p.similarity_key * 4194304 - m.movie_id desc
-        ) as candidate_rank
+        cast(round(p.similarity * 1e12) as bigint) * 4194304 - m.movie_id as rank_key
     from profile_pairs as p
     inner join thresholds as t
         on t.profile_id = p.profile_id
@@ -73,6 +74,15 @@ candidates as (
     inner join content_profiles as m
         on m.profile_id = p.neighbor_profile_id
         and m.member_rank <= $neighbors_k + 1
+),
+candidates as (
+    select
+        c.profile_id,
+        c.neighbor_id,
+        c.similarity,
+        c.n_common,
+        row_number() over (partition by c.profile_id order by c.rank_key desc) as candidate_rank
+    from candidate_keys as c
 ),
 listed as (
     select c.profile_id, c.neighbor_id, c.similarity, c.n_common, c.candidate_rank
