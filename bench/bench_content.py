@@ -17,8 +17,9 @@ seeded tags of :func:`bench.synthetic.seeded_tags`) and their TF-IDF terms
    blocks of rows, top 50 by ``np.argpartition``), timed from the fetched arrays.
 
 Reported: median seconds of each and their ratio, the movies with features, the
-content profiles, the batches, peak RSS. Markdown to stdout, everything to
-``bench/results/content_<datasets>.json``.
+content profiles, the batches, peak RSS; and the stored lists of ``--check-movies``
+seeded movies against their exact ranking by dense numpy (:func:`check_sample`).
+Markdown to stdout, everything to ``bench/results/content_<datasets>.json``.
 """
 
 from __future__ import annotations
@@ -102,6 +103,52 @@ def time_reference(con: duckdb.DuckDBPyConnection, k: int) -> float:
     return time.perf_counter() - start
 
 
+def check_sample(con: duckdb.DuckDBPyConnection, n: int, seed: int) -> dict[str, Any]:
+    """The stored lists of ``n`` movies drawn with ``seed`` against their exact ranking
+    from dense numpy over content_features: cosine capped at 1 among the movies sharing
+    a feature, ranked by (similarity to 12 places desc, smaller id), as in
+    ``tests/test_content.py``; whether movie, rank, neighbour and n_common agree at every
+    row, and the largest similarity difference."""
+    k = int((con.execute("select neighbors_k from recsys_params").fetchone() or (50,))[0])
+    features = con.execute("select movie_id, feature, value from content_features").fetchnumpy()
+    ids, rows = np.unique(features["movie_id"], return_inverse=True)
+    _, cols = np.unique(features["feature"], return_inverse=True)
+    x = np.zeros((ids.size, int(cols.max()) + 1))
+    x[rows, cols] = features["value"]
+    norms = np.sqrt((x * x).sum(axis=1))
+    chosen = np.sort(np.random.default_rng(seed).choice(ids.size, min(n, ids.size), False))
+    n_common = (x[chosen] != 0).astype(np.float64) @ (x != 0).T.astype(np.float64)
+    similarity = np.minimum((x[chosen] @ x.T) / np.outer(norms[chosen], norms), 1.0)
+    key = np.trunc(similarity * 1e12 + 0.5).astype(np.int64) * 4194304 - ids[None, :]
+    no_pair = np.iinfo(np.int64).min + 1
+    key[n_common == 0] = no_pair
+    key[np.arange(chosen.size), chosen] = no_pair
+    top = np.argsort(-key, axis=1)[:, :k]
+    at = np.repeat(np.arange(chosen.size), k), top.ravel()
+    kept = key[at] > no_pair
+    expected = {
+        "movie_id": ids[chosen][at[0][kept]],
+        "rank": np.tile(np.arange(1, k + 1), chosen.size)[kept],
+        "neighbor_id": ids[at[1][kept]],
+        "n_common": n_common[at][kept],
+    }
+    stored = con.execute(
+        "select movie_id, rank, neighbor_id, n_common, similarity from content_neighbors "
+        "where list_contains(?, movie_id) order by movie_id, rank",
+        [ids[chosen].tolist()],
+    ).fetchnumpy()
+    same = len(stored["movie_id"]) == int(kept.sum()) and all(
+        np.array_equal(np.asarray(stored[c]), v) for c, v in expected.items()
+    )
+    difference = np.abs(np.asarray(stored["similarity"]) - similarity[at][kept]) if same else None
+    return {
+        "movies": int(chosen.size),
+        "rows": int(kept.sum()),
+        "same_movie_rank_neighbor_n_common": bool(same),
+        "max_abs_similarity_difference": None if difference is None else float(difference.max()),
+    }
+
+
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     (n_movies, n_features, n_tags) = con.execute(
         "select count(distinct movie_id), count(*), (select count(*) from tags) "
@@ -126,7 +173,13 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def run_dataset(
-    dataset: str, small: Path, repeats: int, seed: int, memory_limit: str, max_reference: int
+    dataset: str,
+    small: Path,
+    repeats: int,
+    seed: int,
+    memory_limit: str,
+    max_reference: int,
+    check_movies: int,
 ) -> dict[str, Any]:
     k = BuildParams().k
     with tempfile.TemporaryDirectory(prefix="recsys-duck-content-") as tmp:
@@ -148,6 +201,8 @@ def run_dataset(
             if found["movies_with_features"] <= max_reference:
                 reference.append(time_reference(con, k))
                 progress(f"{dataset}: numpy reference {i + 1}/{repeats}: {reference[-1]:.2f} s")
+        check = check_sample(con, check_movies, seed) if check_movies else None
+        progress(f"{dataset}: exact check {check}")
         con.close()
     ours_median = statistics.median_low(ours)
     ref_median = statistics.median_low(reference) if reference else None
@@ -160,6 +215,7 @@ def run_dataset(
         "reference_seconds": reference,
         "reference_median_seconds": ref_median,
         "ratio_to_reference": ours_median / ref_median if ref_median else None,
+        "exact_check": check,
     }
 
 
@@ -179,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         default=20_000,
         help="no dense reference above this many movies (59,000: 3.5G similarities)",
     )
+    parser.add_argument(
+        "--check-movies",
+        type=int,
+        default=600,
+        help="movies whose stored lists are checked against an exact numpy ranking (0: none)",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
@@ -186,7 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = os.getloadavg()
     results = [
         run_dataset(
-            d, args.small, args.repeats, args.seed, args.memory_limit, args.reference_max_movies
+            d,
+            args.small,
+            args.repeats,
+            args.seed,
+            args.memory_limit,
+            args.reference_max_movies,
+            args.check_movies,
         )
         for d in datasets
     ]
@@ -208,8 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS_DIR / f"content_{'_'.join(datasets)}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print("| dataset | movies | profiles | content_neighbors s | numpy s | ratio | batches |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| dataset | movies | profiles | content_neighbors s | numpy s | ratio | batches | exact |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         ref, ratio = r["reference_median_seconds"], r["ratio_to_reference"]
         print(
@@ -217,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['content_neighbors_median_seconds']:.2f} | "
             f"{'-' if ref is None else f'{ref:.2f}'} | "
             f"{'-' if ratio is None else f'{ratio:.2f}x'} | "
-            f"{r['median_run']['batches'].get('content_neighbors')} |"
+            f"{r['median_run']['batches'].get('content_neighbors')} | {r['exact_check']} |"
         )
     print(f"\npeak RSS {result['peak_rss_mib']:.0f} MiB; written to {out}")
     return 0

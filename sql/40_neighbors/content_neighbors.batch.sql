@@ -1,14 +1,16 @@
 -- content_neighbors (one batch): run once per range [$lo, $hi) of profile_ids
--- (content_profiles). Stages the top $neighbors_k neighbours of the movies of the range's
--- profiles, by content_similarity.rank_key, from the similarities between profiles
--- (content_profile_similarity; the filter on profile_id reaches its self-join):
+-- (content_profiles). Stages the top $neighbors_k (k) neighbours of the movies of the
+-- range's profiles, by content_similarity.rank_key
+--   rank_key = round(sim * 1e12) * 2^22 - neighbor_id  (similarity to 12 places, then
+--   the smaller id),
+-- from the similarities between profiles (content_profile_similarity; the filter on
+-- profile_id reaches its self-join). For a profile P:
 -- * the movies of a neighbouring profile Q all tie on similarity, so only Q's k + 1
---   smallest movie_ids (member_rank <= k + 1) can be chosen (n_candidates), and only
---   from a profile Q at least as similar to P as the profiles that already hold k + 1
---   such movies (thresholds);
--- * the top k + 1 candidate movies of profile P are ranked once (candidate_rank, by
---   rank_key: similarity to 12 places, then the smaller movie_id, so profiles of tied
---   similarity interleave by movie_id);
+--   smallest movie_ids (member_rank <= k + 1) can be chosen; P's k + 1 nearest profiles
+--   (by the same key over profile ids) hold at least k + 1 such movies, and a profile
+--   less similar than the one at which they first do (thresholds) cannot place one;
+-- * the top k + 1 candidate movies of P are ranked once (candidate_rank, by rank_key, so
+--   profiles of tied similarity interleave by movie_id);
 -- * a movie i of P takes that list without itself: rank = candidate_rank, less one after
 --   i's own place in the list (own_rank), kept up to k.
 insert into _recsys_content_neighbors (movie_id, neighbor_id, similarity, n_common, rank)
