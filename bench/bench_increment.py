@@ -69,6 +69,27 @@ def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def create_movies(con: duckdb.DuckDBPyConnection, seed: int) -> None:
+    """Table ``m`` (movie_id, title, genres) of the movies of table ``r``: each movie 1 to
+    3 genres drawn by seeded hashes (duplicates collapse), '|'-joined."""
+    con.execute(
+        "create table g as select unnest(?::varchar[]) as genre, "
+        "generate_subscripts(?::varchar[], 1) - 1 as genre_no",
+        [list(GENRES), list(GENRES)],
+    )
+    con.execute(
+        "create table m as "
+        "with movies as (select distinct movie_id from r), "
+        "draws as (select movie_id, d from movies, range(3) as t(d) "
+        "where d <= hash($seed, movie_id) % 3) "
+        "select m.movie_id, 'Movie ' || m.movie_id || ' (' || (1950 + m.movie_id % 70) || ')' "
+        "as title, string_agg(distinct g.genre, '|' order by g.genre) as genres "
+        "from draws as m join g on g.genre_no = hash($seed, m.movie_id, m.d) % $n "
+        "group by m.movie_id",
+        {"seed": seed, "n": len(GENRES)},
+    )
+
+
 def write_folders(ratings_parquet: Path, root: Path, seed: int, new_share: float) -> Path:
     """The whole dataset in ``root/full``, the base in ``root/base``; returns the file of
     new ratings. A rating is new when hash(seed, user, movie) falls in the first
@@ -83,23 +104,7 @@ def write_folders(ratings_parquet: Path, root: Path, seed: int, new_share: float
         "hash(?, user_id, movie_id) % 1000000 < ? as is_new from read_parquet(?)",
         [seed, int(new_share * 1_000_000), str(ratings_parquet)],
     )
-    con.execute(
-        "create table g as select unnest(?::varchar[]) as genre, "
-        "generate_subscripts(?::varchar[], 1) - 1 as genre_no",
-        [list(GENRES), list(GENRES)],
-    )
-    # Each movie: 1 to 3 genres drawn by seeded hashes (duplicates collapse), '|'-joined.
-    con.execute(
-        "create table m as "
-        "with movies as (select distinct movie_id from r), "
-        "draws as (select movie_id, d from movies, range(3) as t(d) "
-        "where d <= hash($seed, movie_id) % 3) "
-        "select m.movie_id, 'Movie ' || m.movie_id || ' (' || (1950 + m.movie_id % 70) || ')' "
-        "as title, string_agg(distinct g.genre, '|' order by g.genre) as genres "
-        "from draws as m join g on g.genre_no = hash($seed, m.movie_id, m.d) % $n "
-        "group by m.movie_id",
-        {"seed": seed, "n": len(GENRES)},
-    )
+    create_movies(con, seed)
     select = "select user_id as userId, movie_id as movieId, rating, ts as timestamp from r"
     movies = "select movie_id as movieId, title, genres from m order by movie_id"
     # The paths are this function's temporary files; the queries are fixed text.

@@ -190,6 +190,47 @@ def dense_top_k(
     )
 
 
+def content_top_k(
+    movie_id: npt.NDArray[np.integer],
+    feature: npt.ArrayLike,
+    value: npt.ArrayLike,
+    k: int,
+    block_rows: int = 1000,
+) -> Neighbors:
+    """Content neighbours the dense numpy way, over the rows (movie_id, feature, value) of
+    ``content_features``: X the dense movie x feature matrix with rows scaled to unit L2
+    norm, the cosines of a block of rows ``X_B @ X.T``, capped at 1, the movie itself
+    left out, and each row's top ``k`` by ``np.argpartition`` (unordered within the k,
+    ties at the k-th place broken as argpartition breaks them, zero similarities kept).
+    The reference of ``bench/bench_content.py`` and ``bench/bench_build.py``; the tests
+    rank exactly (``tests/test_content.py``).
+    """
+    ids, rows = np.unique(np.asarray(movie_id), return_inverse=True)
+    _, cols = np.unique(np.asarray(feature), return_inverse=True)
+    x = np.zeros((ids.size, int(cols.max()) + 1 if cols.size else 0))
+    x[rows, cols] = np.asarray(value, dtype=np.float64)
+    x /= np.sqrt((x * x).sum(axis=1))[:, None]
+    x_t = np.ascontiguousarray(x.T)
+    n = ids.size
+    kk = min(k, n - 1)
+    parts: list[Neighbors] = []
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        similarity = x[start:stop] @ x_t
+        np.minimum(similarity, 1.0, out=similarity)
+        similarity[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        top = np.argpartition(similarity, -kk, axis=1)[:, -kk:]
+        block = np.repeat(np.arange(start, stop), kk)
+        parts.append(
+            Neighbors(
+                row_id=ids[block].astype(np.int64),
+                neighbor_id=ids[top.ravel()].astype(np.int64),
+                similarity=np.take_along_axis(similarity, top, axis=1).ravel(),
+            )
+        )
+    return Neighbors.concatenate(parts)
+
+
 def dense_bytes(n_users: int, n_movies: int, task: Task) -> int:
     """Memory the dense method needs: three copies of its largest dense matrix."""
     n_rows = n_movies if task == "item" else n_users

@@ -36,6 +36,12 @@ Everything is drawn from one ``numpy.random.default_rng(seed)``, in this order:
   noise), ``noise ~ N(0, 0.8^2)``. The scores are cut at their quantiles into half
   stars 0.5 .. 5.0 with MovieLens 25M's shares (:data:`RATING_SHARES`, mode 4.0).
 
+Content for the content neighbours (:func:`seeded_tags`, a stream of its own, so the
+ratings above stay as they were): about 16% of the movies are tagged, each with
+``1 + Geometric`` tags (mean 2.3), words drawn Zipf-like from a vocabulary of 1,500,
+the shares of ml-latest-small (1,572 of 9,742 movies tagged, 3,683 tags, 1,589 distinct
+words). Genres are drawn by ``bench/bench_increment.py`` (1 to 3 of MovieLens' 19).
+
 Generation is vectorised numpy (loops only over chunks of users, and over rounds of
 top-up draws), int32 / float32 per rating, and writes
 ``data/synthetic/ratings_<name>_seed<seed>_v<GENERATOR_VERSION>.parquet``
@@ -68,6 +74,14 @@ MAX_TOP_UP_ROUNDS = 100
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+#: Seeded tags (:func:`seeded_tags`): the share of movies tagged, the mean number of
+#: tags of a tagged movie, the vocabulary and the Zipf exponent of its words.
+TAGGED_SHARE = 0.16
+TAGS_PER_TAGGED_MOVIE = 2.34
+TAG_VOCABULARY = 1_500
+TAG_ZIPF_EXPONENT = 1.0
 
 
 @dataclass(frozen=True)
@@ -294,3 +308,15 @@ def draw_ratings(
     cuts = np.quantile(score, np.cumsum(RATING_SHARES)[:-1])
     stars = np.searchsorted(cuts, score, side="right").astype(np.float32)
     return (stars + 1) * np.float32(0.5)
+
+
+def seeded_tags(movie_ids: IntArray, seed: int) -> tuple[IntArray, npt.NDArray[np.str_]]:
+    """Tags of the movies ``movie_ids`` (see the module docstring): one row per tag
+    application, as parallel arrays (movie_id, tag), from ``default_rng([seed, 1])``."""
+    rng = np.random.default_rng([seed, 1])
+    tagged = movie_ids[rng.random(movie_ids.size) < TAGGED_SHARE]
+    counts = rng.geometric(1 / TAGS_PER_TAGGED_MOVIE, size=tagged.size)
+    movie_id = np.repeat(tagged, counts).astype(np.int64)
+    weights = np.arange(1, TAG_VOCABULARY + 1, dtype=np.float64) ** -TAG_ZIPF_EXPONENT
+    words = rng.choice(TAG_VOCABULARY, size=movie_id.size, p=weights / weights.sum())
+    return movie_id, np.char.add("tag", words.astype(str))

@@ -99,7 +99,15 @@ RECOMPUTED: frozenset[Mode] = frozenset(("build", "train", "refresh"))
 
 #: The objects of content similarity: a training fold reads them from ``main`` (they
 #: depend on movies and tags, not on ratings).
-CONTENT_OBJECTS = frozenset({"content_features", "content_similarity", "content_neighbors"})
+CONTENT_OBJECTS = frozenset(
+    {
+        "content_features",
+        "content_profiles",
+        "content_profile_similarity",
+        "content_similarity",
+        "content_neighbors",
+    }
+)
 #: The objects of the k-NN rating predictors in ``30_similarity`` (they read the baseline).
 KNN_OBJECTS = frozenset({"item_pair_stats", "user_pair_stats", "knn_pair_similarity"})
 #: The cosine similarity objects, which the k-NN predictors do not use.
@@ -120,9 +128,13 @@ NEIGHBOR_TABLES = {
     "user": "user_neighbors",
     "content": "content_neighbors",
 }
+#: The steps that make what a neighbour table is computed from, besides the similarity
+#: layer (the content profiles, declared by 10_staging).
+NEIGHBOR_INPUTS = {"content": ("10_staging", "content_profiles")}
 
-#: Self-join rows per batch of content_neighbors (bench/results: 500k-row batches beat
-#: 2M and 16M on ml-latest-small and at 10M ratings).
+#: Self-join rows of content_profile_similarity per batch of content_neighbors
+#: (bench/results: 500k-row batches beat 2M and 16M on ml-latest-small and at 10M
+#: ratings, when the batches joined movies rather than profiles).
 CONTENT_BATCH_ROWS = 500_000
 #: Ratings per batch of users of the recommendations mart (ml-latest-small: one batch).
 MART_BATCH_RATINGS = 4_000_000
@@ -487,6 +499,14 @@ PLAN: tuple[Step, ...] = (
         driver=True,
     ),
     _layer("10_staging", ["build"], predictors=False),
+    Step(
+        "content_profiles",
+        _filled("content_profiles"),
+        frozenset(["build"]),
+        ("content_profiles",),
+        "content",
+        predictors=False,
+    ),
     _layer("20_stats", ["build", "train"]),
     _layer("25_baseline", RECOMPUTED),
     Step("baseline_biases", _baseline, RECOMPUTED, ("baseline_biases",)),
@@ -662,15 +682,17 @@ def neighbor_scope(
 ) -> Scope:
     """The part of the ``build`` scope that computes one neighbour table (``kind``: item,
     user or content) again from the loaded data: the similarity views, the pair sums of
-    its side and its ranking; the other neighbour and pair-sum tables are left as they
-    are. The benchmarks time a neighbour table this way."""
+    its side, what else it is computed from (:data:`NEIGHBOR_INPUTS`) and its ranking;
+    the other neighbour and pair-sum tables are left as they are. The benchmarks time a
+    neighbour table this way."""
     table = NEIGHBOR_TABLES[kind]
+    inputs = set(NEIGHBOR_INPUTS.get(kind, ()))
     others = {t for k, t in NEIGHBOR_TABLES.items() if k != kind}
     others |= {t for side, t in PAIR_SUMS.items() if side != kind}
     return Scope(
         "build",
         neighbors=frozenset([kind]),
-        steps=frozenset(("30_similarity", "pair_sums", "40_neighbors", table)),
+        steps=frozenset({"30_similarity", "pair_sums", "40_neighbors", table} | inputs),
         skip=frozenset(KNN_OBJECTS | others | (CONTENT_OBJECTS if kind != "content" else set())),
         autocommit=autocommit,
         memory_limit=memory_limit,

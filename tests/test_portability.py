@@ -30,6 +30,7 @@ CORE_PARTS = (
     ("user_pair_sums", "batch"),
     ("item_neighbors", "refresh"),
     ("user_neighbors", "refresh"),
+    ("content_profiles", "fill"),
     ("content_neighbors", "batch"),
     ("recommendations", "batch"),
 )
@@ -62,15 +63,21 @@ def test_transpiles_to_spark(path: Path) -> None:
 
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: p.stem)
 def test_window_orders_have_a_tie_breaker(path: Path) -> None:
-    """Two keys or more, or one ``rank_key``: a key that packs its own tie-breaker."""
+    """Two keys or more, or one ``rank_key``: a key that packs its own tie-breaker, or
+    one id that no other row of the partition shares (``movie_id`` within a content
+    profile: a movie belongs to one profile)."""
+    unique_ids = {("movie_id", ("profile_id",))}
     for tree in _statements(path):
         for window in tree.find_all(exp.Window):
             order = window.args.get("order")
             if order is None:
                 continue
             keys = [ordered.this for ordered in order.expressions]
-            packed = len(keys) == 1 and isinstance(keys[0], exp.Column)
-            packed = packed and keys[0].name == "rank_key"
+            single = keys[0].name if len(keys) == 1 and isinstance(keys[0], exp.Column) else None
+            partition = tuple(
+                c.name for c in window.args.get("partition_by") or () if isinstance(c, exp.Column)
+            )
+            packed = single == "rank_key" or (single, partition) in unique_ids
             assert len(keys) >= 2 or packed, f"{path.name}: {window.sql()}"
 
 
@@ -88,7 +95,9 @@ def test_every_rank_key_breaks_ties_by_id() -> None:
                 assert isinstance(key, exp.Sub), f"{path.name}: {key.sql()}"
                 assert isinstance(key.expression, exp.Column), f"{path.name}: {key.sql()}"
                 ranked_id = key.expression.name
-                assert ranked_id in ("neighbor_id", "movie_id"), f"{path.name}: {key.sql()}"
+                # a content profile is named by a movie_id (content_profiles)
+                ranked = ("neighbor_id", "movie_id", "neighbor_profile_id")
+                assert ranked_id in ranked, f"{path.name}: {key.sql()}"
                 scaled = key.this.sql(dialect="duckdb").lower()
                 assert "round(" in scaled and "4194304" in scaled, f"{path.name}: {scaled}"
     assert found >= 4

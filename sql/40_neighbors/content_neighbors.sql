@@ -3,11 +3,12 @@
 -- most similar, in the order of content_similarity.rank_key (similarity to 12 places,
 -- then the smaller neighbor_id), so the stored top-k is deterministic and its first n
 -- rows are the exact top-n for every n <= neighbors_k. Created empty here; the plan fills
--- it in batches of movies (content_neighbors.batch.sql over the ranges that
--- content_neighbors.work.sql cuts, staged by .prepare and moved in by .finish): content
--- features are shared by thousands of movies, so one statement over all pairs outgrew an
--- 8 GB memory_limit at 59,000 movies. Rows are stored by rank, then movie, as
--- item_neighbors.
+-- it in batches of content profiles (content_neighbors.batch.sql over the ranges that
+-- content_neighbors.work.sql cuts, staged by .prepare and moved in by .finish): movies of
+-- equal content vectors share a profile (content_profiles), so similarities are computed
+-- between profiles (content_profile_similarity), each profile's candidates ranked once
+-- and the list expanded to its movies; batches bound the memory of the profile pairs
+-- (59,000 movies). Rows are stored by rank, then movie, as item_neighbors.
 create or replace table content_neighbors (
     movie_id integer not null,
     neighbor_id integer not null,
