@@ -156,7 +156,7 @@ RELEASES: Mapping[str, Release] = MappingProxyType(
                 "ml-100k",
                 md5="0e33842e24a9c977be4e0107933c0723",
                 sha256="50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
-                required=("u.data", "u.item"),
+                required=("u.data", "u.item", "u.genre"),
             ),
         )
     }

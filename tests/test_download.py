@@ -42,6 +42,7 @@ SAMPLE_FILES = {
     "ratings.dat": b"1::1::5::978300760\n",
     "u.data": b"1\t1\t5\t874965758\n",
     "u.item": b"1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n",
+    "u.genre": b"unknown|0\nAction|1\nAdventure|2\n",
 }
 
 #: The checksums no public source gave (see the comments in RELEASES).
@@ -266,7 +267,7 @@ LAYOUTS = {
     "ml-20m": ("ml-20m", ("movies.csv", "ratings.csv")),
     "ml-10m": ("ml-10M100K", ("movies.dat", "ratings.dat")),
     "ml-1m": ("ml-1m", ("movies.dat", "ratings.dat")),
-    "ml-100k": ("ml-100k", ("u.data", "u.item")),
+    "ml-100k": ("ml-100k", ("u.data", "u.item", "u.genre")),
 }
 
 
