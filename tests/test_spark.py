@@ -106,6 +106,8 @@ def _same_rows(name: str, got: list[tuple[Any, ...]], want: list[tuple[Any, ...]
 
 
 BATCHED = {"item_pair_sums", "user_pair_sums", "content_neighbors", "recommendations"}
+#: Tables that record when they were computed: two builds agree on all but that time.
+WHEN_COMPUTED_LEFT_OUT = {"freshness": "table_name, is_stale, stale_since, ratings_added_since"}
 
 
 @pytest.mark.parametrize(("partitions", "adaptive", "batches"), [(1, False, None), (7, True, 3)])
@@ -140,8 +142,9 @@ def test_every_core_file_runs_on_spark_and_agrees_with_duckdb(
         assert all(2 <= n <= batches for n in report.batches.values()), report.batches
     compared = 0
     for name in _objects():
-        got = con.execute(f"select * from {name}").fetchall()  # noqa: S608 - our own names
-        cursor = reference.execute(f"select * from {name}")  # noqa: S608
+        columns = WHEN_COMPUTED_LEFT_OUT.get(name, "*")
+        got = con.execute(f"select {columns} from {name}").fetchall()  # noqa: S608 - our own names
+        cursor = reference.execute(f"select {columns} from {name}")  # noqa: S608
         want = cursor.fetchall()
         assert [d[0] for d in con.description or []] == [d[0] for d in cursor.description]
         _same_rows(name, got, want)
