@@ -21,15 +21,18 @@ non-zero weights are stored. Everything downstream of the weights (the stacked
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from recsys_duck.params import read_params
 from recsys_duck.sql import execute
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,10 @@ def fit_tfidf(
 
     A corpus with no word in its vocabulary (no tags at all) gives an empty matrix.
     """
+    # Imported here: scikit-learn takes 0.7 s to import, which every other command
+    # (add-ratings, recommend, ...) would pay for nothing.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(stop_words="english", max_features=max_features)
     try:
         matrix = vectorizer.fit_transform(documents["document"].tolist())
