@@ -221,16 +221,7 @@ def load_files(
             else replace(_CSV_FILES[table], name=Path(path).name, movies_from=items)
         )
         copy = None if staged is None else staged.get(table)
-        parts = table_name(path, databases)
-        if parts is not None:
-            n_rows, locate = _read_table(con, parts, spec)
-        elif file_kind(path) == "parquet":
-            n_rows, locate = _read_parquet(con, path, spec, copy)
-        else:
-            n_rows = _read_csv(con, Path(path), spec)
-            locate = _csv_locator(con, Path(path), spec, n_rows)
-        if n_rows == 0:
-            raise DataError(f"the file holds no rows; {table} needs at least one", path=path)
+        n_rows, locate = _read_source(con, path, spec, databases, copy)
         if table == "ratings":
             if source.movies is None:
                 run_file(con, _step("stage_movies_from_ratings"))
@@ -328,19 +319,7 @@ def load_split_files(
             )
             with cleaned_up(lambda: _drop_temporaries(con)):
                 run_file(con, _step("stage_movies_from_table"))
-                if file_kind(path) == "parquet":
-                    n_rows, locate = _read_parquet(con, path, spec, None)
-                else:
-                    if not Path(path).is_file():
-                        raise DataError(
-                            "no such file; pass a ratings file (CSV with a header, Parquet, "
-                            ".dat or a tab-separated u.data-style file such as u1.base)",
-                            path=path,
-                        )
-                    n_rows = _read_csv(con, Path(path), spec)
-                    locate = _csv_locator(con, Path(path), spec, n_rows)
-                if n_rows == 0:
-                    raise DataError("the file holds no ratings", path=path)
+                n_rows, locate = _read_source(con, path, spec)
                 _check(con, path, spec, scale, locate)
                 run_file(
                     con,
@@ -350,6 +329,36 @@ def load_split_files(
             sizes.append(n_rows)
         counts.append((sizes[0], sizes[1]))
     return counts
+
+
+def _read_source(
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    spec: TableFile,
+    databases: Mapping[str, str] | None = None,
+    copy: str | None = None,
+) -> tuple[int, Callable[[Sequence[int]], dict[int, _Place]]]:
+    """Read a source of your own into its staging table: a table of an attached database
+    (``databases``), Parquet (or Spark's ``copy`` of it), or a text file (CSV, ``.dat``,
+    ``u.data``); return its number of rows and how to locate a record. A missing or
+    empty file is an error."""
+    parts = table_name(path, databases or {})
+    if parts is not None:
+        n_rows, locate = _read_table(con, parts, spec)
+    elif file_kind(path) == "parquet":
+        n_rows, locate = _read_parquet(con, path, spec, copy)
+    else:
+        if not Path(path).is_file():
+            raise DataError(
+                "no such file; pass a CSV file with a header line, Parquet, a .dat file or a "
+                "tab-separated u.data-style file such as u1.base",
+                path=path,
+            )
+        n_rows = _read_csv(con, Path(path), spec)
+        locate = _csv_locator(con, Path(path), spec, n_rows)
+    if n_rows == 0:
+        raise DataError(f"the file holds no rows; {spec.table} needs at least one", path=path)
+    return n_rows, locate
 
 
 def _read_csv(
