@@ -21,6 +21,7 @@ from recsys_duck.metrics import (
     ndcg_at_k,
     novelty,
     precision_at_k,
+    ranking_metrics_by_user,
     recall_at_k,
     rmse,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "ndcg_at_k",
     "novelty",
     "precision_at_k",
+    "ranking_metrics_by_user",
     "recall_at_k",
     "readonly_connect_args",
     "readonly_engine",

@@ -37,7 +37,9 @@ undefined and raises ``ValueError``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -52,15 +54,33 @@ _FOLD = 1
 _METHOD = "python"
 
 
-def _metrics_db(k: int | None = None) -> duckdb.DuckDBPyConnection:
-    """A private database with the tables and the metric views; cutoffs reach ``k``."""
-    con = duckdb.connect(":memory:")
-    apply_layers(con, ["00_tables", "70_evaluation"])
-    if k is not None:
-        execute(con, "update recsys_params set n_recommendations = ?", [k])
-    # the one method of this database ranks (an empty list then scores 0)
-    execute(con, "insert into eval_ranked_methods values (?, ?, ?)", [_SPLIT, _FOLD, _METHOD])
-    return con
+_DATABASE: duckdb.DuckDBPyConnection | None = None
+_DATABASE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _metrics_db(k: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The process's private database with the tables and the metric views, made once
+    (applying the layers takes 0.1 s) and lent to one call at a time inside a
+    transaction that is rolled back, so each call starts from empty tables; cutoffs
+    reach ``k``."""
+    global _DATABASE
+    with _DATABASE_LOCK:
+        if _DATABASE is None:
+            _DATABASE = duckdb.connect(":memory:")
+            apply_layers(_DATABASE, ["00_tables", "70_evaluation"])
+        con = _DATABASE
+        execute(con, "begin transaction")
+        try:
+            if k is not None:
+                execute(con, "update recsys_params set n_recommendations = ?", [k])
+            # the one method of this database ranks (an empty list then scores 0)
+            execute(
+                con, "insert into eval_ranked_methods values (?, ?, ?)", [_SPLIT, _FOLD, _METHOD]
+            )
+            yield con
+        finally:
+            execute(con, "rollback")
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> None:
@@ -221,6 +241,67 @@ def mrr_at_k(recommended: Sequence[Any], relevant: Collection[Any], k: int = 10)
     """Reciprocal rank at k of one list (MRR@k is its mean over users): ``1 / rank`` of
     the first relevant item of ``recommended[:k]`` (ranks from 1), 0.0 if there is none."""
     return _ranking_metric(recommended, relevant, k, "reciprocal_rank_at_k")
+
+
+#: The per-user ranking metrics of :func:`ranking_metrics_by_user`, as the SQL names them.
+USER_RANKING_METRICS = (
+    "precision_at_k",
+    "recall_at_k",
+    "ndcg_at_k",
+    "average_precision_at_k",
+    "hit_at_k",
+    "reciprocal_rank_at_k",
+)
+
+
+def ranking_metrics_by_user(
+    recommendations: Mapping[Any, Sequence[Any]],
+    relevant: Mapping[Any, Collection[Any]],
+    k: int = 10,
+) -> pd.DataFrame:
+    """Every per-list ranking metric of many users at once, in one query: one row per
+    user of ``relevant`` with at least one relevant item (the metrics are undefined for
+    the others), in the order of ``relevant``, with columns ``user``, ``n_relevant``,
+    ``n_hits`` and :data:`USER_RANKING_METRICS` (the definitions above; a user without a
+    list scores 0). Their means over the rows are precision@k, recall@k, NDCG@k, MAP@k,
+    hit rate@k and MRR@k. A list holding an item twice, or ``k < 1``, raises
+    ``ValueError``; so does a user with a list but no entry in ``relevant``."""
+    _check_k(k)
+    unknown = [user for user in recommendations if user not in relevant]
+    if unknown:
+        raise InvalidArgumentError(
+            f"{len(unknown)} user(s) have a list but no relevant set, e.g. {unknown[0]!r}"
+        )
+    users = [user for user, items in relevant.items() if len(items) > 0]
+    number = {user: i for i, user in enumerate(users)}
+    ids = _ids(*(relevant[u] for u in users), *recommendations.values())
+    # Keyed by user in the order of ``number``: _recommendation_rows numbers them so.
+    lists = {u: recommendations.get(u, ()) for u in users}
+    truth_users = [number[u] for u in users for _ in set(relevant[u])]
+    truth = pd.DataFrame(
+        {
+            "split": _SPLIT,
+            "fold": _FOLD,
+            "user_id": np.array(truth_users, dtype="int32"),
+            "movie_id": np.array([ids[i] for u in users for i in set(relevant[u])], dtype="int32"),
+            "rating": 5.0,
+            "is_relevant": True,
+        }
+    )
+    columns = ", ".join(
+        quote_identifier(c) for c in ("n_relevant", "n_hits", *USER_RANKING_METRICS)
+    )
+    with _metrics_db(k) as con:
+        _insert(con, "eval_recommendations", _recommendation_rows(lists, ids))
+        _insert(con, "eval_test_ratings", truth)
+        found = execute(
+            con,
+            f"select user_id, {columns} from eval_user_ranking_metrics "  # noqa: S608
+            "where k = ? order by user_id",
+            [k],
+        ).df()
+    found.insert(0, "user", [users[i] for i in found.pop("user_id")])
+    return found.reset_index(drop=True)
 
 
 def _list_metric(

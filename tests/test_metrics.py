@@ -25,6 +25,7 @@ from recsys_duck import (
     ndcg_at_k,
     novelty,
     precision_at_k,
+    ranking_metrics_by_user,
     recall_at_k,
     rmse,
 )
@@ -609,3 +610,42 @@ def test_metric_views_equal_numpy(seed: int, n_folds: int, n_recommendations: in
     ).fetchall()
     assert_rows_close(got_summary, want_summary)
     con.close()
+
+
+def test_bulk_ranking_metrics_equal_the_per_list_functions() -> None:
+    rng = np.random.default_rng(3)
+    recommended = {
+        f"u{u}": list(rng.choice(40, size=int(rng.integers(0, 12)), replace=False))
+        for u in range(25)
+    }
+    relevant = {
+        user: set(rng.choice(40, size=int(rng.integers(0, 6)), replace=False))
+        for user in recommended
+    }
+    relevant["only relevant"] = {1, 2}  # no list: scores 0
+    k = 5
+    found = ranking_metrics_by_user(recommended, relevant, k=k).set_index("user")
+    scored = [user for user, items in relevant.items() if items]
+    assert list(found.index) == scored  # users with no relevant item are left out
+    per_list = {
+        "precision_at_k": precision_at_k,
+        "recall_at_k": recall_at_k,
+        "ndcg_at_k": ndcg_at_k,
+        "average_precision_at_k": map_at_k,
+        "hit_at_k": hit_rate_at_k,
+        "reciprocal_rank_at_k": mrr_at_k,
+    }
+    for user in scored:
+        for column, function in per_list.items():
+            expected = function(recommended.get(user, []), relevant[user], k)
+            assert found.loc[user, column] == pytest.approx(expected, abs=1e-12), (user, column)
+        assert found.loc[user, "n_relevant"] == len(relevant[user])
+
+
+def test_bulk_ranking_metrics_refuse_what_the_per_list_ones_refuse() -> None:
+    with pytest.raises(ValueError, match="holds an item twice"):
+        ranking_metrics_by_user({1: [3, 3]}, {1: {3}})
+    with pytest.raises(ValueError, match="no relevant set"):
+        ranking_metrics_by_user({1: [3], 2: [4]}, {1: {3}})
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        ranking_metrics_by_user({1: [3]}, {1: {3}}, k=0)
