@@ -573,10 +573,11 @@ def similar(ctx: click.Context, movie: str, n: int, method: str, fmt: str | None
 @click.option("-n", type=COUNT, default=10, show_default=True, help="How many movies.")
 @click.option(
     "--method",
-    default="user",
-    show_default=True,
-    help="user, item or content, or a rating predictor of the knn_models table "
-    "(e.g. knn_baseline_item_pearson_baseline: every unrated movie ranked by its prediction).",
+    default=None,
+    help="A ranking method of the ranking_models table (item_ridge, rp3beta, item_knn; "
+    "default: the one of best validation NDCG@10), user, item, content or popularity, or a "
+    "rating predictor of the knn_models table (e.g. knn_baseline_item_pearson_baseline: "
+    "every unrated movie ranked by its prediction).",
 )
 @click.option(
     "--neighbors-used",
@@ -599,7 +600,7 @@ def recommend(
     ctx: click.Context,
     user_id: int,
     n: int,
-    method: str,
+    method: str | None,
     neighbors_used: int | None,
     old_k: int | None,
     fmt: str | None,
@@ -941,6 +942,10 @@ def tour(ctx: click.Context, data_dir: Path) -> None:
             "(select * from similar_movies('Toy Story (1995)'))"
         )
         _emit(rec.similar("Toy Story (1995)", n=10), None)
+        (best,) = rec.sql("select ranking_model_of(null) as model")["model"]
+        title = "\n== Recommendations for user 1 by " + str(best)
+        click.echo(title + ", the method of best validation NDCG@10, by macro recommend_ranked")
+        _emit(rec.recommend(1, n=10), None)
         for method, macro in (
             ("user", "recommend_user_based"),
             ("item", "recommend_item_based"),

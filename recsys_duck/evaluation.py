@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
@@ -154,9 +154,20 @@ def evaluate(
 
 
 def known_models(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every model name ``run`` accepts: the foundation methods and the knn_models rows."""
-    rows = execute(con, "select model from knn_models order by model").fetchall()
-    return [*FOUNDATION_METHODS, *(row[0] for row in rows)]
+    """Every model name ``run`` accepts: the foundation methods, the ranking_models rows
+    and the knn_models rows."""
+    return [*FOUNDATION_METHODS, *ranking_models(con), *_names(con, "knn_models")]
+
+
+def ranking_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The ranking methods of the ``ranking_models`` table, by name."""
+    return _names(con, "ranking_models")
+
+
+def _names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    # table is one of two constants above.
+    rows = execute(con, f"select model from {table} order by model").fetchall()  # noqa: S608
+    return [row[0] for row in rows]
 
 
 def run(
@@ -186,15 +197,18 @@ def run(
         raise InvalidArgumentError(f"unknown model(s) {unknown}; use some of {known}")
     if not models:
         raise InvalidArgumentError("no model to evaluate")
-    unbuilt = [m for m in models if m in FOUNDATION_METHODS and m not in _built_methods(con)]
+    # The ranking models are trained with the foundation methods (they need item pair sums).
+    ranking = set(ranking_models(con))
+    trained = {*FOUNDATION_METHODS, *ranking}
+    unbuilt = [m for m in models if m in trained and m not in _built_methods(con)]
     if unbuilt:
         raise InvalidArgumentError(
             f"the neighbours of {unbuilt} were not built; leave them out, or rebuild with "
             "recsys-duck build --neighbors item,user,content"
         )
-    foundation = [m for m in models if m in FOUNDATION_METHODS]
-    knn = [m for m in models if m not in FOUNDATION_METHODS]
-    ranked_knn = [m for m in rank_models if m not in FOUNDATION_METHODS]
+    foundation = [m for m in models if m in trained]
+    knn = [m for m in models if m not in trained]
+    ranked_knn = [m for m in rank_models if m not in trained]
     if folds is not None:
         if split != "kfold":
             raise InvalidArgumentError("folds applies to the kfold split only")
@@ -267,7 +281,9 @@ def _run_fold(
     execute(con, "set schema = 'eval_train'")
     try:
         _drop_materialised_pair_stats(con)
-        pipeline.run(con, _train_scope(con, bool(foundation), autocommit, memory_limit))
+        scope = _train_scope(con, bool(foundation), autocommit, memory_limit)
+        ranking = frozenset(m for m in foundation if m not in FOUNDATION_METHODS)
+        pipeline.run(con, replace(scope, ranking=ranking))
         if knn:
             _materialise_pair_stats(con, knn)
     finally:
@@ -311,16 +327,20 @@ def _train_scope(
 
 
 def default_models(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """:data:`DEFAULT_MODELS` without the foundation methods whose neighbour table the
-    build left out (``build --neighbors``)."""
+    """:data:`DEFAULT_MODELS` and the ranking models of ``ranking_models``, without the
+    methods whose neighbour table the build left out (``build --neighbors``)."""
     built = _built_methods(con)
-    return [m for m in DEFAULT_MODELS if m not in FOUNDATION_METHODS or m in built]
+    ranking = [m for m in ranking_models(con) if m in built]
+    foundation = [m for m in DEFAULT_MODELS if m in FOUNDATION_METHODS and m in built]
+    return [*foundation, *ranking, *(m for m in DEFAULT_MODELS if m not in FOUNDATION_METHODS)]
 
 
 def _built_methods(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The foundation methods the build's neighbour tables allow (popularity always)."""
+    """The foundation and ranking methods the build's neighbour tables allow (popularity
+    always; the ranking models with the item side)."""
     built = read_params(con).neighbors
-    return {METHOD_NAMES["popularity"], *(METHOD_NAMES[kind] for kind in built)}
+    ranking = ranking_models(con) if "item" in built else []
+    return {METHOD_NAMES["popularity"], *(METHOD_NAMES[kind] for kind in built), *ranking}
 
 
 def _materialise_pair_stats(con: duckdb.DuckDBPyConnection, models: Sequence[str]) -> None:

@@ -94,7 +94,7 @@ COMMANDS: dict[Mode, str] = {
 }
 #: The tables add-ratings leaves to refresh (their computation is global: every rating
 #: moves the baseline's fit and every user's list), and the modes that compute them.
-DEFERRED = ("baseline_biases", "popular_movies", "recommendations")
+DEFERRED = ("baseline_biases", "item_weights", "popular_movies", "recommendations")
 RECOMPUTED: frozenset[Mode] = frozenset(("build", "train", "refresh"))
 
 #: The objects of content similarity: a training fold reads them from ``main`` (they
@@ -136,6 +136,8 @@ NEIGHBOR_INPUTS = {"content": ("10_staging", "content_profiles")}
 #: (bench/results: 500k-row batches beat 2M and 16M on ml-latest-small and at 10M
 #: ratings, when the batches joined movies rather than profiles).
 CONTENT_BATCH_ROWS = 500_000
+#: Joined rows per batch of rp3beta's walks (ml-latest-small: 60M in all, 3 batches).
+WALK_BATCH_ROWS = 25_000_000
 #: Ratings per batch of users of the recommendations mart (ml-latest-small: one batch).
 MART_BATCH_RATINGS = 4_000_000
 #: The range [lo, hi) of a single batch: every id and position (ids are 32-bit integers).
@@ -156,7 +158,8 @@ class Scope:
     MovieLens folder to load, or ``files`` the files of your own; else, with
     ``copy_previous``, the raw tables of the attached database ``previous`` are copied.
     ``new_ratings`` (increment) is the CSV file of ratings to add; ``params`` (build) the
-    settings written to ``recsys_params``.
+    settings written to ``recsys_params``. ``ranking`` names the models of
+    ``ranking_models`` whose weights to compute (None: every one).
     """
 
     mode: Mode
@@ -174,6 +177,7 @@ class Scope:
     phase: Phase | None = None
     handoff: Handoff | None = None
     spark_batches: int | None = None
+    ranking: frozenset[str] | None = None
 
 
 class Handoff(Protocol):
@@ -402,51 +406,109 @@ def _ranked_neighbors(table: str, count_scope: str) -> Callable[[Context], None]
 
 
 def fill_in_batches(
-    con: duckdb.DuckDBPyConnection, table: str, work: float | None, *, count: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    work: float | None,
+    *,
+    count: int | None = None,
+    params: Mapping[str, object] | None = None,
 ) -> int:
     """Fill ``table`` by its ``<table>.batch.sql``, once per range ``[lo, hi)`` of
     positions that its ``<table>.work.sql`` cuts into about ``work`` work each (or into
     at most ``count`` ranges of about equal work; one range holding every position when
-    both are None), between its optional ``.prepare`` and ``.finish`` parts (``.cleanup``
-    runs even on error). Returns the number of batches. Every batch sees the settings of
-    ``recsys_params``."""
-    values = settings(con)
-    if work is None and count is None:
-        ranges = [EVERY_POSITION]
-    else:
-        ranges = batches(con, part_file(table, "work"), work, count=count)
-    with cleaned_up(lambda: _run_part(con, table, "cleanup")):
-        _run_part(con, table, "prepare")
+    both are None), after its optional ``.prepare`` part and before its ``.finish``
+    (``.cleanup`` runs even on error). Returns the number of batches. Every part sees the
+    settings of ``recsys_params`` and ``params``; ``table`` may name a variant's parts
+    (``item_weights.rp3beta``)."""
+    values = {**settings(con), **(params or {})}
+    with cleaned_up(lambda: _run_part(con, table, "cleanup", values)):
+        _run_part(con, table, "prepare", values)
+        if work is None and count is None:
+            ranges = [EVERY_POSITION]
+        else:
+            ranges = batches(con, part_file(table, "work"), work, values, count=count)
         body = part_file(table, "batch")
         with tracked(table, len(ranges), "batches") as advance:
             for lo, hi in ranges:
                 run_file(con, body, {**values, "lo": lo, "hi": hi})
                 advance(1)
-        _run_part(con, table, "finish")
+        _run_part(con, table, "finish", values)
     logger.info("%s: %d %s", table, len(ranges), "batch" if len(ranges) == 1 else "batches")
     return len(ranges)
 
 
-def _run_part(con: duckdb.DuckDBPyConnection, table: str, part: str) -> None:
+def _run_part(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    part: str,
+    params: Mapping[str, object] | None = None,
+) -> None:
     """Run the table's optional ``<table>.<part>.sql``, if it has one."""
     if has_part(table, part):
-        run_file(con, part_file(table, part))
+        run_file(con, part_file(table, part), params)
 
 
-def fill_by_epochs(con: duckdb.DuckDBPyConnection, table: str, epochs: int) -> None:
+def fill_by_epochs(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    epochs: int,
+    params: Mapping[str, object] | None = None,
+    *,
+    variant: str | None = None,
+) -> None:
     """Fill ``table`` by its ``<table>.epoch.sql`` run ``epochs`` times, between its
     ``.prepare`` and ``.finish`` parts (``.cleanup`` runs even on error): an iterative fit
-    as a loop of statements, each reading the tables the one before wrote."""
-    with cleaned_up(lambda: _run_part(con, table, "cleanup")):
-        _run_part(con, table, "prepare")
-        body = part_file(table, "epoch")
+    as a loop of statements, each reading the tables the one before wrote. ``variant``
+    names parts ``<table>.<variant>.epoch.sql``, ...; ``params`` are bound in every part."""
+    name = table if variant is None else f"{table}.{variant}"
+    with cleaned_up(lambda: _run_part(con, name, "cleanup", params)):
+        _run_part(con, name, "prepare", params)
+        body = part_file(name, "epoch")
         for _ in range(epochs):
-            run_file(con, body)
-        _run_part(con, table, "finish")
+            run_file(con, body, params)
+        _run_part(con, name, "finish", params)
 
 
 def _baseline(ctx: Context) -> None:
     fill_by_epochs(ctx.con, "baseline_biases", int(settings(ctx.con)["baseline_epochs"]))
+
+
+#: The settings of a ranking_models row that its algorithm's SQL reads as parameters.
+RANKING_SETTINGS = (
+    "model",
+    "algorithm",
+    "neighbors",
+    "shrinkage",
+    "normalize",
+    "rating_values",
+    "alpha",
+    "beta",
+    "l2",
+    "steps",
+)
+
+
+def _item_weights(ctx: Context) -> None:
+    """Fill ``item_weights`` for every row of ``ranking_models`` (of ``scope.ranking``):
+    by the algorithm's ``item_weights.<algorithm>.sql``, in batches by its batch parts
+    (:func:`fill_in_batches`), or, for an iterative one, by its epoch parts run
+    ``steps`` times (:func:`fill_by_epochs`)."""
+    execute(ctx.con, "delete from item_weights")
+    columns = ", ".join(RANKING_SETTINGS)
+    query = f"select {columns} from ranking_models order by model"  # noqa: S608
+    for row in execute(ctx.con, query).fetchall():
+        model = dict(zip(RANKING_SETTINGS, row, strict=True))
+        if ctx.scope.ranking is not None and model["model"] not in ctx.scope.ranking:
+            continue
+        algorithm = str(model["algorithm"])
+        logger.info("item_weights: %s (%s)", model["model"], algorithm)
+        variant = f"item_weights.{algorithm}"
+        if has_part(variant, "batch"):
+            fill_in_batches(ctx.con, variant, WALK_BATCH_ROWS, params=model)
+        elif has_part(variant, "epoch"):
+            fill_by_epochs(ctx.con, "item_weights", int(model["steps"]), model, variant=algorithm)
+        else:
+            run_file(ctx.con, part_file("item_weights", algorithm), model)
 
 
 def _freshness(ctx: Context) -> None:
@@ -542,6 +604,14 @@ PLAN: tuple[Step, ...] = (
         frozenset(["build"]),
         ("content_neighbors",),
         "content",
+        predictors=False,
+    ),
+    Step(
+        "item_weights",
+        _item_weights,
+        RECOMPUTED,
+        ("item_weights",),
+        "item",
         predictors=False,
     ),
     _layer("50_recommend", ["build", "train"]),

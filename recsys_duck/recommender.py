@@ -299,11 +299,14 @@ class Recommender:
         )
 
     def recommend(
-        self, user_id: int, n: int = 10, method: str = "user", k: int | None = None
+        self, user_id: int, n: int = 10, method: str | None = None, k: int | None = None
     ) -> pd.DataFrame:
         """The user's top ``n`` unrated movies by ``method``.
 
-        ``method`` is 'popularity' (the most rated unrated movies, macro
+        ``method`` is None (the default: the ranking method of best validation NDCG@10),
+        a ranking method of the ``ranking_models`` table ('item_ridge', 'rp3beta',
+        'item_knn', ...: macro ``recommend_ranked``; ``k`` does not apply, the model's
+        row sets its neighbourhood), 'popularity' (the most rated unrated movies, macro
         ``recommend_popular``), 'user', 'item' or 'content' (the foundation's recommenders; ``k``
         is the neighbourhood: similar users for 'user', default 5, neighbours of each
         rated movie for 'item' and 'content', default 10; they read the
@@ -316,6 +319,23 @@ class Recommender:
         at_least("n", n)
         if k is not None:
             at_least("the neighbours used (k)", k)
+        ranking: list[str] = []
+        if method not in _RECOMMEND_SQL:
+            self.require_built()
+            ranking, knn = self._names("ranking_models"), self._names("knn_models")
+            if method is not None and method not in (*ranking, *knn):
+                known = [*_RECOMMEND_SQL, *ranking, *knn]
+                raise InvalidArgumentError(f"unknown method {method!r}; use one of {known}")
+        if method is None or method in ranking:
+            if k is not None:
+                raise InvalidArgumentError(
+                    "k applies to the user, item and content methods; a ranking method's "
+                    "neighbourhood is its row of ranking_models"
+                )
+            return self._query(
+                "select * from recommend_ranked($user_id, model := $model, n := $n)",
+                {"user_id": user_id, "model": method, "n": n},
+            )
         if method == "popularity":
             return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n})
         # The macros raise for an unknown user, a k above the stored one and neighbours
@@ -324,9 +344,11 @@ class Recommender:
             if k is None:
                 k = 5 if method == "user" else 10
             return self._query(_RECOMMEND_SQL[method], {"user_id": user_id, "n": n, "k": k})
-        self.require_built()
-        predictors.require_model(self.con, method, list(_RECOMMEND_SQL))
         return self._translated(lambda: predictors.recommend(self.con, user_id, n, method))
+
+    def _names(self, table: str) -> list[str]:
+        """The models of ``table`` (ranking_models or knn_models), by name."""
+        return list(self._query(f"select model from {table} order by model")["model"])  # noqa: S608
 
     def predict(
         self,

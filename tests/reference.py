@@ -52,3 +52,85 @@ def co_counts(x: sparse.spmatrix) -> sparse.csr_matrix:
     c.eliminate_zeros()
     c.sort_indices()
     return c
+
+
+# -- ranking models (ranking_models, item_weights): dense numpy, movies in id order ------
+
+
+def _ranked(values: np.ndarray, k: int) -> list[int]:
+    """The k largest positive entries of a row (rounded to 12 places, then the smaller
+    index, as the SQL orders them), as indices."""
+    order = np.lexsort((np.arange(len(values)), -np.round(values, 12)))
+    return [int(j) for j in order[:k] if values[j] > 0]
+
+
+def _top_rows(w: np.ndarray, k: int, normalize_rows: bool) -> np.ndarray:
+    """Each row's top k (diagonal excluded), optionally scaled to sum 1."""
+    w = w.copy()
+    np.fill_diagonal(w, 0)
+    out = np.zeros_like(w)
+    for i in range(len(w)):
+        keep = _ranked(w[i], k)
+        out[i, keep] = w[i, keep]
+        if normalize_rows and keep:
+            out[i, keep] /= out[i, keep].sum()
+    return out
+
+
+def item_knn_weights(
+    x: sparse.spmatrix, k: int, shrinkage: float, normalize_rows: bool
+) -> np.ndarray:
+    """w(i, j) of item_knn on the user x movie matrix ``x`` (0/1 or ratings): the
+    shrunk cosine x_i.x_j / (|x_i| |x_j| + shrinkage), each row's top k."""
+    dense = sparse.csc_matrix(x).toarray()
+    norms = np.sqrt((dense**2).sum(axis=0))
+    sim = (dense.T @ dense) / (np.outer(norms, norms) + shrinkage)
+    return _top_rows(sim, k, normalize_rows)
+
+
+def rp3beta_weights(
+    b: sparse.spmatrix, k: int, alpha: float, beta: float, normalize_rows: bool
+) -> np.ndarray:
+    """w(i, j) of rp3beta on the 0/1 matrix ``b``: (P_iu P_uj) with each transition
+    probability raised to alpha, divided by n_j^beta, each row's top k."""
+    b = sparse.csr_matrix(b, dtype=float)
+    user_degree = np.asarray(b.sum(axis=1)).ravel()
+    movie_degree = np.asarray(b.sum(axis=0)).ravel()
+    to_movie = (sparse.diags(1 / user_degree) @ b).power(alpha)
+    to_user = (sparse.diags(1 / movie_degree) @ b.T).power(alpha)
+    walk = (to_user @ to_movie).toarray() / movie_degree[None, :] ** beta
+    return _top_rows(walk, k, normalize_rows)
+
+
+def ridge_weights(
+    b: sparse.spmatrix, k: int, l2: float, steps: int | None, targets: np.ndarray | None = None
+) -> np.ndarray:
+    """w(., j) of item_ridge on the 0/1 matrix ``b``: movie j regressed on its k nearest
+    movies N(j) by 0/1 cosine, (G_NN + l2 I) w = G_Nj with G = B'B, solved exactly
+    (``steps`` None, numpy's solver) or by that many conjugate-gradient steps; for the
+    columns ``targets`` (every column by default), the others left 0."""
+    g = (sparse.csr_matrix(b, dtype=float).T @ sparse.csr_matrix(b, dtype=float)).toarray()
+    degree = np.diag(g).copy()
+    cosine = g / np.sqrt(np.outer(degree, degree))
+    np.fill_diagonal(cosine, 0)
+    w = np.zeros_like(g)
+    for j in range(len(g)) if targets is None else targets:
+        near = _ranked(cosine[:, j], k)
+        a = g[np.ix_(near, near)] + l2 * np.eye(len(near))
+        rhs = g[near, j]
+        if steps is None:
+            w[near, j] = np.linalg.solve(a, rhs)
+            continue
+        solution, residual = np.zeros(len(near)), rhs.copy()
+        direction, square = residual.copy(), residual @ residual
+        for _ in range(steps):
+            product = a @ direction
+            curvature = direction @ product
+            size = square / curvature if curvature else 0.0
+            solution += size * direction
+            residual -= size * product
+            new_square = residual @ residual
+            direction = residual + (new_square / square if square else 0.0) * direction
+            square = new_square
+        w[near, j] = solution
+    return w

@@ -97,6 +97,9 @@ def test_evaluate_prints_metrics(db: Path) -> None:
         "popularity",
         "baseline_only",
         "knn_baseline_item_pearson_baseline",
+        "item_knn",
+        "rp3beta",
+        "item_ridge",
     }
     written = db.with_name(f"{db.name}.temporal.evaluation.csv")
     summary = pd.read_csv(written)

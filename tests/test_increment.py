@@ -23,7 +23,7 @@ from recsys_duck.params import BuildParams
 from .conftest import TINY
 
 # The tables add-ratings defers to refresh (recsys_duck.pipeline.DEFERRED).
-DEFERRED = ("baseline_biases", "popular_movies", "recommendations")
+DEFERRED = ("baseline_biases", "item_weights", "popular_movies", "recommendations")
 # Every stored table a rating changes, with its key; compared exactly, bit for bit.
 EXACT = {
     "ratings": "user_id, movie_id",
@@ -189,7 +189,12 @@ def test_one_percent_of_ml_latest_small_equals_rebuild(ml_small_dir: Path, tmp_p
     n = len(pd.read_csv(ml_small_dir / "ratings.csv", usecols=["userId"]))
     new = np.random.default_rng(7).random(n) < 0.01
     added = _split(ml_small_dir, tmp_path / "base", new)
-    with Recommender(":memory:") as rec, Recommender(":memory:") as full:
+    # Files, whose builds commit as they go (3x faster for the item_ridge steps than one
+    # transaction in memory); add-ratings writes in place, in one transaction, as ever.
+    with (
+        Recommender(tmp_path / "rec.duckdb") as rec,
+        Recommender(tmp_path / "full.duckdb") as full,
+    ):
         rec.build(tmp_path / "base")
         report = rec.add_ratings(added, refresh=True)
         full.build(ml_small_dir)

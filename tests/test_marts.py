@@ -8,9 +8,13 @@ import pandas as pd
 import pytest
 
 from recsys_duck import Recommender, pipeline
+from recsys_duck.params import FOUNDATION_METHODS
 
 STORED = "select * from recommendations order by method, user_id, rank"
 DEFAULT_RATINGS = pipeline.MART_BATCH_RATINGS
+
+# The ranking methods of the default ranking_models rows.
+RANKING = ("item_knn", "item_ridge", "rp3beta")
 
 
 @pytest.mark.parametrize("batch_ratings", [1, 3, DEFAULT_RATINGS])
@@ -18,7 +22,7 @@ def test_batches_equal_one_batch(tiny: Recommender, batch_ratings: int) -> None:
     # The build stored the tiny dataset's few ratings in one batch.
     expected = tiny.sql(STORED)
     assert len(expected) > 0
-    assert set(expected["method"]) == {"user_based", "item_based", "content_based", "popularity"}
+    assert set(expected["method"]) == {*FOUNDATION_METHODS, *RANKING}
     tiny.sql("delete from recommendations")
     n_batches = pipeline.fill_in_batches(tiny.con, "recommendations", batch_ratings)
     n_users = tiny.sql("select count(distinct user_id) as n from ratings").n[0]

@@ -42,6 +42,7 @@ def test_train_rebuilds_what_depends_on_ratings_only() -> None:
         "40_neighbors",
         "item_neighbors",
         "user_neighbors",
+        "item_weights",
         "50_recommend",
         "60_marts",
         "popular_movies",
@@ -75,6 +76,7 @@ def test_refresh_recomputes_what_the_increment_deferred() -> None:
     assert steps == [
         "25_baseline",
         "baseline_biases",
+        "item_weights",
         "60_marts",
         "popular_movies",
         "recommendations",

@@ -155,7 +155,9 @@ def test_every_macro_and_view_works_on_a_hardened_connection(db: Path, tiny: Rec
         lookups = "select movie_id_of('Gamma') as m, user_id_of(2) as u, stored_k_at_least(3) as k"
         pd.testing.assert_frame_equal(rec.sql(lookups), tiny.sql(lookups))
         with pytest.raises(NotFoundError, match="unknown user_id 99"):
-            rec.recommend(99, k=2)
+            rec.recommend(99, method="user", k=2)
+        with pytest.raises(NotFoundError, match="unknown user_id 99"):
+            rec.recommend(99)
         with pytest.raises(NotFoundError, match="did you mean 'Beta, The"):
             rec.similar("Beta", n=2)
         for name in ("stats", "user_stats", "movie_stats", "recommendations"):

@@ -22,7 +22,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from recsys_duck import NotFoundError, Recommender, RecsysError
+from recsys_duck.params import FOUNDATION_METHODS
 from recsys_duck.sql import apply_layers
+
+# The ranking methods of the default ranking_models rows.
+RANKING = ("item_knn", "item_ridge", "rp3beta")
 
 
 @contextmanager
@@ -172,7 +176,7 @@ def test_recommendations_never_include_rated_movies(tiny: Recommender) -> None:
     recs = tiny.recommendations()
     merged = recs.merge(rated, on=["user_id", "movie_id"])
     assert merged.empty
-    assert set(recs["method"]) == {"user_based", "item_based", "content_based", "popularity"}
+    assert set(recs["method"]) == {*FOUNDATION_METHODS, *RANKING}
 
 
 def test_recommendations_table_matches_macros(tiny: Recommender) -> None:

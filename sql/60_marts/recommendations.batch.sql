@@ -21,6 +21,9 @@ with scored as (
     union all
     select 'popularity' as method, user_id, movie_id, score
     from popularity_scores
+    union all
+    select method, user_id, movie_id, score
+    from item_weight_scores
 ),
 keyed as (
     select

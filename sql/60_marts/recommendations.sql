@@ -5,6 +5,8 @@
 --   item_based    ranked by item_based_scores.score
 --   content_based ranked by content_based_scores.score
 --   popularity    ranked by popularity_scores.score (the movie's number of ratings)
+--   and every ranking method of ranking_models (item_knn, rp3beta, item_ridge, ...),
+--                 ranked by item_weight_scores.score
 -- Equal scores (to 10 decimal places) are ordered by the smaller movie_id. Movies the
 -- user rated never appear. Created empty here; the plan fills it once per batch of users
 -- (recommendations.batch.sql over the ranges recommendations.work.sql cuts): ranking

@@ -99,3 +99,30 @@ create or replace macro stored_k_at_least(k, kind := NULL) as (
         end
     from recsys_params as p
 );
+
+-- ranking_model_of(name): the model of ranking_models called name; with name NULL, the
+-- default ranking method: the model of best validation NDCG@10 (validation_ndcg, ties
+-- by name; untuned models last). Else an error listing the models. The item side must
+-- have been built (the weights come from its pair sums).
+create or replace macro ranking_model_of(name) as (
+    select
+        case
+            when not p.build_item_neighbors then error(
+                'the ranking models need the item neighbours, which were not built; '
+                || 'rebuild with them, e.g. recsys-duck build --neighbors item,user,content'
+            )
+            when name is null then (
+                select m.model
+                from ranking_models as m
+                order by m.validation_ndcg desc nulls last, m.model
+                limit 1
+            )
+            when exists (select 1 from ranking_models as m where m.model = name) then name
+            else error(
+                'unknown ranking model ' || cast(name as varchar) || '; use one of '
+                || coalesce((select string_agg(m.model, ', ' order by m.model) from ranking_models as m), 'none')
+                || ' (the ranking_models table)'
+            )
+        end
+    from recsys_params as p
+);

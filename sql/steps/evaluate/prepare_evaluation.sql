@@ -42,6 +42,8 @@ create or replace view eval_train.recsys_params as select * from main.recsys_par
 
 create or replace view eval_train.knn_models as select * from main.knn_models;
 
+create or replace view eval_train.ranking_models as select * from main.ranking_models;
+
 create or replace view eval_train.content_neighbors as select * from main.content_neighbors;
 
 -- The k-NN predictors predict the held-out pairs.

@@ -1,8 +1,10 @@
 -- record_foundation_methods: a step, not a layer. Run with $split, $fold and $methods
--- (a list, subset of user_based, item_based, content_based, popularity) bound after
--- record_evaluation, when the full rating layers were built in eval_train.
+-- (a list, subset of user_based, item_based, content_based, popularity and the models
+-- of ranking_models) bound after record_evaluation, when the full rating layers were
+-- built in eval_train.
 -- Rating predictions for every held-out pair, NULL where a method has none; the
--- popularity baseline only ranks, so it has no rating predictions.
+-- popularity baseline and the ranking models only rank, so they have no rating
+-- predictions.
 insert into eval_predictions (split, fold, method, user_id, movie_id, rating, predicted_rating)
 with predictions as (
     select 'user_based' as method, user_id, movie_id, predicted_rating
@@ -40,6 +42,9 @@ from (
     select 'content_based'
     union all
     select 'popularity'
+    union all
+    select r.model
+    from ranking_models as r
 ) as m
 where list_contains($methods, m.method);
 

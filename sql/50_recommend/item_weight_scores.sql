@@ -1,0 +1,19 @@
+-- item_weight_scores: one row per (method, user_id, movie_id) for every ranking method of
+-- ranking_models (method = its model name) and every movie the user has not rated that
+-- some movie the user rated weighs (item_weights), with S_j(u) those rated movies:
+--   score(u, j) = sum_{i in S_j(u)} v(u, i) * w(i, j)
+-- v(u, i) = r_ui for a model with rating_values, else 1. n_sources = |S_j(u)|.
+-- These methods only rank: a score is not a rating (item_ridge's weights may be
+-- negative and its scores below 0).
+create or replace view item_weight_scores as
+select
+    w.model as method,
+    r.user_id,
+    w.neighbor_id as movie_id,
+    sum(case when m.rating_values then r.rating else 1.0 end * w.weight) as score,
+    count(*) as n_sources
+from ratings as r
+inner join item_weights as w on w.movie_id = r.movie_id
+inner join ranking_models as m on m.model = w.model
+anti join ratings as seen on seen.user_id = r.user_id and seen.movie_id = w.neighbor_id
+group by w.model, r.user_id, w.neighbor_id;
