@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             neighbors=frozenset({"item"}),
             autocommit=True,
             memory_limit=args.memory_limit,
-            files=FilesInput(ratings=str(args.ratings)),
+            files=FilesInput(
+                ratings=str(args.ratings), columns={"userId": "user_id", "movieId": "movie_id"}
+            ),
             params=BuildParams(neighbors=("item",)),
             ranking=frozenset(),
         )
