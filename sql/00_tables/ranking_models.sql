@@ -35,18 +35,30 @@ create table if not exists ranking_models (
 -- The settings that nested validation chose on ml-latest-small (bench/bench_ranking.py,
 -- results in bench/results/ranking_ml-latest-small.md): each algorithm's grid scored on a
 -- validation split of the holdout split's train part, the test part never read.
+-- All three at once, into an empty table only: a table you edited (a row deleted or
+-- changed) keeps your rows when the file is built again.
 insert into ranking_models (
-    model, algorithm, neighbors, shrinkage, normalize, rating_values, validation_ndcg, tuned_on
+    model,
+    algorithm,
+    neighbors,
+    shrinkage,
+    normalize,
+    rating_values,
+    alpha,
+    beta,
+    l2,
+    steps,
+    validation_ndcg,
+    tuned_on
 )
-select 'item_knn', 'item_knn', 20, 100, true, true, 0.1591, 'ml-latest-small, nested validation'
+select d.*
+from (
+    values
+        ('item_knn', 'item_knn', 20, 100.0, true, true, 1.0, 0.0, 0.0, 0, 0.1591,
+         'ml-latest-small, nested validation'),
+        ('rp3beta', 'rp3beta', 100, 0.0, true, false, 1.0, 0.3, 0.0, 0, 0.1766,
+         'ml-latest-small, nested validation'),
+        ('item_ridge', 'item_ridge', 100, 0.0, false, false, 1.0, 0.0, 250.0, 8, 0.1826,
+         'ml-latest-small, nested validation')
+) as d
 where not exists (select 1 from ranking_models);
-
-insert into ranking_models (
-    model, algorithm, neighbors, alpha, beta, normalize, validation_ndcg, tuned_on
-)
-select 'rp3beta', 'rp3beta', 100, 1.0, 0.3, true, 0.1766, 'ml-latest-small, nested validation'
-where (select count(*) from ranking_models) = 1;
-
-insert into ranking_models (model, algorithm, neighbors, l2, steps, validation_ndcg, tuned_on)
-select 'item_ridge', 'item_ridge', 100, 250, 8, 0.1826, 'ml-latest-small, nested validation'
-where (select count(*) from ranking_models) = 2;
