@@ -316,8 +316,8 @@ def test_a_held_connection_keeps_its_snapshot_and_a_new_one_sees_a_rebuild(
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        assert held.execute(sa.text("select count(*) from recommendations")).scalar_one() > 12
+        assert held.execute(sa.text("select count(*) from recommendations")).scalar_one() > 21
     with engine.connect() as fresh:
-        # one recommendation per user (3) and method (4)
-        assert fresh.execute(sa.text("select count(*) from recommendations")).scalar_one() == 12
+        # one recommendation per user (3) and method (4, and the 3 ranking methods)
+        assert fresh.execute(sa.text("select count(*) from recommendations")).scalar_one() == 21
     engine.dispose()
