@@ -58,6 +58,7 @@ from recsys_duck.sql import (
     apply_layers,
     batches,
     cleaned_up,
+    duckdb_setting,
     execute,
     has_part,
     layer_files,
@@ -488,6 +489,11 @@ RANKING_SETTINGS = (
 )
 
 
+#: Group keys of at most this many bits get DuckDB's perfect hash aggregate in the
+#: iterative weights (slots: movies x neighbours, 5.9M at 25M ratings).
+PERFECT_HASH_BITS = 24
+
+
 def _item_weights(ctx: Context) -> None:
     """Fill ``item_weights`` for every row of ``ranking_models`` (of ``scope.ranking``):
     by the algorithm's ``item_weights.<algorithm>.sql``, in batches by its batch parts
@@ -506,7 +512,12 @@ def _item_weights(ctx: Context) -> None:
         if has_part(variant, "batch"):
             fill_in_batches(ctx.con, variant, WALK_BATCH_ROWS, params=model)
         elif has_part(variant, "epoch"):
-            fill_by_epochs(ctx.con, "item_weights", int(model["steps"]), model, variant=algorithm)
+            # Each step sums ~100 parts into each of up to millions of integer slots: a
+            # perfect hash table (slot ranges up to 2^24) halves its time at 10M ratings.
+            with duckdb_setting(ctx.con, "perfect_ht_threshold", PERFECT_HASH_BITS):
+                fill_by_epochs(
+                    ctx.con, "item_weights", int(model["steps"]), model, variant=algorithm
+                )
         else:
             run_file(ctx.con, part_file("item_weights", algorithm), model)
 

@@ -237,6 +237,23 @@ def cleaned_up(cleanup: Callable[[], object]) -> Iterator[None]:
 
 
 @contextmanager
+def duckdb_setting(con: duckdb.DuckDBPyConnection, name: str, value: int) -> Iterator[None]:
+    """Set a DuckDB setting for the block and restore its old value after it. Only on a
+    DuckDB connection: settings tune DuckDB's engine, not the SQL, so another engine's
+    connection (:mod:`recsys_duck.spark`) runs the block as it is."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        yield
+        return
+    (old,) = execute(con, "select current_setting(?)", [name]).fetchone() or (None,)
+    execute(con, f"set {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            execute(con, f"set {name} = {string_literal(str(old))}")
+
+
+@contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Run the block in one transaction: commit when it ends, roll back if it raises."""
     execute(con, "begin transaction")

@@ -16,13 +16,14 @@
 -- unordered pair of N(j), only the nonzero ones) and the starting state. Every (j, i in
 -- N(j)) gets one integer slot, so that each step joins on one integer key (4x faster
 -- than on (j, i) on ml-latest-small). The ranking key packs the rounded cosine and the
--- id in one BIGINT, as item_similarity.rank_key does (ids below 2^22).
+-- id in one BIGINT, as item_similarity.rank_key does (ids below 2^22), and the ranking
+-- carries only the ids (a smaller top-k aggregate); the winners' co-rating counts are
+-- then read from their pair sums, as item_neighbors.refresh.sql does.
 create or replace temp table _recsys_ridge_neighborhoods as
 with pair_similarity as (
     select
         p.movie_id,
         p.neighbor_id,
-        p.n_common,
         cast(
             round(
                 p.n_common
@@ -38,14 +39,12 @@ both_orders as (
     select
         s.movie_id as target_id,
         s.neighbor_id as source_id,
-        s.n_common,
         s.similarity_key * 4194304 - s.neighbor_id as rank_key
     from pair_similarity as s
     union all
     select
         s.neighbor_id as target_id,
         s.movie_id as source_id,
-        s.n_common,
         s.similarity_key * 4194304 - s.movie_id as rank_key
     from pair_similarity as s
 ),
@@ -53,7 +52,6 @@ ranked as (
     select
         o.target_id,
         o.source_id,
-        o.n_common,
         row_number() over (partition by o.target_id order by o.rank_key desc) as rank
     from both_orders as o
 )
@@ -61,8 +59,11 @@ select
     row_number() over (order by r.target_id, r.source_id) as slot,
     r.target_id,
     r.source_id,
-    cast(r.n_common as double) as target_gram
+    cast(p.n_common as double) as target_gram
 from ranked as r
+inner join item_pair_sums as p
+    on p.movie_id = least(r.target_id, r.source_id)
+    and p.neighbor_id = greatest(r.target_id, r.source_id)
 where r.rank <= $neighbors;
 
 -- Each system is divided by its largest diagonal entry, max_{i in N(j)} n_i + $l2 (the
