@@ -95,7 +95,7 @@ COMMANDS: dict[Mode, str] = {
 }
 #: The tables add-ratings leaves to refresh (their computation is global: every rating
 #: moves the baseline's fit and every user's list), and the modes that compute them.
-DEFERRED = ("baseline_biases", "item_weights", "popular_movies", "recommendations")
+DEFERRED = ("baseline_biases", "popular_movies", "recommendations")
 RECOMPUTED: frozenset[Mode] = frozenset(("build", "train", "refresh"))
 
 #: The objects of content similarity: a training fold reads them from ``main`` (they
@@ -456,17 +456,20 @@ def fill_by_epochs(
     params: Mapping[str, object] | None = None,
     *,
     variant: str | None = None,
+    perfect_hash_bits: int | None = None,
 ) -> None:
     """Fill ``table`` by its ``<table>.epoch.sql`` run ``epochs`` times, between its
     ``.prepare`` and ``.finish`` parts (``.cleanup`` runs even on error): an iterative fit
     as a loop of statements, each reading the tables the one before wrote. ``variant``
-    names parts ``<table>.<variant>.epoch.sql``, ...; ``params`` are bound in every part."""
+    names parts ``<table>.<variant>.epoch.sql``, ...; ``params`` are bound in every part.
+    ``perfect_hash_bits`` sets DuckDB's ``perfect_ht_threshold`` for the epochs alone."""
     name = table if variant is None else f"{table}.{variant}"
     with cleaned_up(lambda: _run_part(con, name, "cleanup", params)):
         _run_part(con, name, "prepare", params)
         body = part_file(name, "epoch")
-        for _ in range(epochs):
-            run_file(con, body, params)
+        with duckdb_setting(con, "perfect_ht_threshold", perfect_hash_bits):
+            for _ in range(epochs):
+                run_file(con, body, params)
         _run_part(con, name, "finish", params)
 
 
@@ -498,8 +501,21 @@ def _item_weights(ctx: Context) -> None:
     """Fill ``item_weights`` for every row of ``ranking_models`` (of ``scope.ranking``):
     by the algorithm's ``item_weights.<algorithm>.sql``, in batches by its batch parts
     (:func:`fill_in_batches`), or, for an iterative one, by its epoch parts run
-    ``steps`` times (:func:`fill_by_epochs`)."""
-    execute(ctx.con, "delete from item_weights")
+    ``steps`` times (:func:`fill_by_epochs`). Each replaces the rows of the movies its
+    scope lists: every movie at a build (``item_weights.scope.sql``), at add-ratings
+    those whose rows the new ratings can change (``item_weights.increment.sql``, which
+    says why that is exact)."""
+    scope = "increment" if ctx.scope.mode == "increment" else "scope"
+    with cleaned_up(lambda: run_file(ctx.con, part_file("item_weights", "cleanup"))):
+        run_file(ctx.con, part_file("item_weights", scope))
+        execute(
+            ctx.con,
+            "delete from item_weights where model not in (select model from ranking_models)",
+        )
+        _fill_weights(ctx)
+
+
+def _fill_weights(ctx: Context) -> None:
     columns = ", ".join(RANKING_SETTINGS)
     query = f"select {columns} from ranking_models order by model"  # noqa: S608
     for row in execute(ctx.con, query).fetchall():
@@ -514,10 +530,15 @@ def _item_weights(ctx: Context) -> None:
         elif has_part(variant, "epoch"):
             # Each step sums ~100 parts into each of up to millions of integer slots: a
             # perfect hash table (slot ranges up to 2^24) halves its time at 10M ratings.
-            with duckdb_setting(ctx.con, "perfect_ht_threshold", PERFECT_HASH_BITS):
-                fill_by_epochs(
-                    ctx.con, "item_weights", int(model["steps"]), model, variant=algorithm
-                )
+            # Not for the prepare part, whose joins it slowed down on ml-latest-small.
+            fill_by_epochs(
+                ctx.con,
+                "item_weights",
+                int(model["steps"]),
+                model,
+                variant=algorithm,
+                perfect_hash_bits=PERFECT_HASH_BITS,
+            )
         else:
             run_file(ctx.con, part_file("item_weights", algorithm), model)
 
@@ -620,7 +641,7 @@ PLAN: tuple[Step, ...] = (
     Step(
         "item_weights",
         _item_weights,
-        RECOMPUTED,
+        MODES,
         ("item_weights",),
         "item",
         predictors=False,

@@ -237,11 +237,11 @@ def cleaned_up(cleanup: Callable[[], object]) -> Iterator[None]:
 
 
 @contextmanager
-def duckdb_setting(con: duckdb.DuckDBPyConnection, name: str, value: int) -> Iterator[None]:
-    """Set a DuckDB setting for the block and restore its old value after it. Only on a
-    DuckDB connection: settings tune DuckDB's engine, not the SQL, so another engine's
-    connection (:mod:`recsys_duck.spark`) runs the block as it is."""
-    if not isinstance(con, duckdb.DuckDBPyConnection):
+def duckdb_setting(con: duckdb.DuckDBPyConnection, name: str, value: int | None) -> Iterator[None]:
+    """Set a DuckDB setting for the block (None: leave it) and restore its old value
+    after it. Only on a DuckDB connection: settings tune DuckDB's engine, not the SQL, so
+    another engine's connection (:mod:`recsys_duck.spark`) runs the block as it is."""
+    if value is None or not isinstance(con, duckdb.DuckDBPyConnection):
         yield
         return
     (old,) = execute(con, "select current_setting(?)", [name]).fetchone() or (None,)

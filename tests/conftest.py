@@ -35,13 +35,15 @@ def require_ml_small() -> Path:
     pytest.skip(message)
 
 
+#: The settings of the ``tiny`` fixture's build.
+TINY_PARAMS = BuildParams(k=3, n_similar_users=2, n_item_neighbors=2, n_recommendations=3)
+
+
 @pytest.fixture
 def tiny() -> Iterator[Recommender]:
     """An in-memory database with every SQL file applied to the tiny dataset."""
     with Recommender(":memory:") as rec:
-        rec.build(
-            TINY, BuildParams(k=3, n_similar_users=2, n_item_neighbors=2, n_recommendations=3)
-        )
+        rec.build(TINY, TINY_PARAMS)
         yield rec
 
 

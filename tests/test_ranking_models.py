@@ -20,16 +20,19 @@ from recsys_duck import Recommender, RecsysError
 from recsys_duck.errors import InvalidArgumentError
 from tests import reference
 
+from .conftest import TINY, TINY_PARAMS
+
 
 def _use_models(rec: Recommender, *rows: str) -> None:
     """Replace the ranking models by ``rows`` (VALUES of model, algorithm, neighbors,
-    shrinkage, normalize, alpha, beta, l2, steps) and recompute their weights."""
+    shrinkage, normalize, alpha, beta, l2, steps) and build again, as the README says
+    (a build keeps an edited ranking_models table)."""
     rec.sql("delete from ranking_models")
     for row in rows:
         # The rows are this module's constants.
         columns = "model, algorithm, neighbors, shrinkage, normalize, alpha, beta, l2, steps"
         rec.sql(f"insert into ranking_models ({columns}) values {row}")  # noqa: S608
-    rec.refresh()
+    rec.build(TINY, TINY_PARAMS)
 
 
 def _weights(rec: Recommender, model: str) -> dict[tuple[int, int], float]:

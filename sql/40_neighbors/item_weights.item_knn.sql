@@ -7,6 +7,11 @@
 -- places, then the smaller neighbor_id) and
 --   w(i, j) = sim(i, j) / sum_{j' in N(i)} sim(i, j')   when $normalize
 --   w(i, j) = sim(i, j)                                  otherwise.
+-- The rows of the source movies in _recsys_weight_movies (item_weights.scope.sql: every
+-- movie at a build; the movies whose rows can change at add-ratings) are replaced.
+delete from item_weights
+where model = $model and movie_id in (select s.movie_id from _recsys_weight_movies as s);
+
 insert into item_weights (model, movie_id, neighbor_id, weight)
 with pair_similarity as (
     select
@@ -43,6 +48,7 @@ ranked as (
             order by cast(round(o.similarity * 1e12) as bigint) * 4194304 - o.neighbor_id desc
         ) as rank
     from both_orders as o
+    semi join _recsys_weight_movies as w on w.movie_id = o.movie_id
 ),
 kept as (
     select r.movie_id, r.neighbor_id, r.similarity

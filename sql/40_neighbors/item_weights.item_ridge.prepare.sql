@@ -12,7 +12,9 @@
 -- number of steps is a setting, and few steps are also a regulariser):
 --   w_0 = 0, r_0 = p_0 = b = G_N(j)j, A = G_N(j)N(j) + $l2 I, and at each step
 --   q = A p, a = r.r / p.q, w += a p, r' = r - a q, p = r' + (r'.r' / r.r) p.
--- This part makes the neighbourhoods, the off-diagonal entries of every A (once per
+-- The systems of the target movies j in _recsys_weight_movies (item_weights.scope.sql:
+-- every movie at a build; the movies whose rows can change at add-ratings) are solved.
+-- This part makes their neighbourhoods, the off-diagonal entries of every A (once per
 -- unordered pair of N(j), only the nonzero ones) and the starting state. Every (j, i in
 -- N(j)) gets one integer slot, so that each step joins on one integer key (4x faster
 -- than on (j, i) on ml-latest-small). The ranking key packs the rounded cosine and the
@@ -54,6 +56,7 @@ ranked as (
         o.source_id,
         row_number() over (partition by o.target_id order by o.rank_key desc) as rank
     from both_orders as o
+    semi join _recsys_weight_movies as w on w.movie_id = o.target_id
 )
 select
     row_number() over (order by r.target_id, r.source_id) as slot,

@@ -1,5 +1,6 @@
--- item_weights (rp3beta, one batch): the rows of model $model whose source movie i has
--- a position in [$lo, $hi) (item_weights.rp3beta.prepare.sql gives the formula). A row
+-- item_weights (rp3beta, one batch): the rows of model $model whose source movie i is in
+-- _recsys_weight_movies and has a position in [$lo, $hi) (item_weights.rp3beta.prepare.sql
+-- gives the formula). A row
 -- is ranked by W(i, j) * n_i^$alpha (the same order, without the row's own factor)
 -- rounded to 12 places, so that sums added in another order (Spark) cannot swap equal
 -- weights, then by the smaller neighbor_id.
@@ -7,6 +8,7 @@ insert into item_weights (model, movie_id, neighbor_id, weight)
 with sources as (
     select m.movie_id, m.n_ratings
     from _recsys_walk_movies as m
+    semi join _recsys_weight_movies as w on w.movie_id = m.movie_id
     where m.position >= $lo and m.position < $hi
 ),
 walks as (

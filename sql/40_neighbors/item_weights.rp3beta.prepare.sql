@@ -9,8 +9,13 @@
 -- The walk sums are a self-join of the ratings as large as the pair sums', run in
 -- batches of source movies (item_weights.rp3beta.batch.sql over the ranges that
 -- item_weights.rp3beta.work.sql cuts) so that each GROUP BY stays bounded.
--- This part stages each user's step n_u^-$alpha beside their ratings, and numbers the
--- movies 0 .. n-1 for the batches.
+-- The rows of the source movies in _recsys_weight_movies (item_weights.scope.sql: every
+-- movie at a build; the movies whose rows can change at add-ratings) are replaced: this
+-- part deletes them, stages each user's step n_u^-$alpha beside their ratings, and
+-- numbers the movies 0 .. n-1 for the batches.
+delete from item_weights
+where model = $model and movie_id in (select s.movie_id from _recsys_weight_movies as s);
+
 create or replace temp table _recsys_walk_entries as
 with steps as (
     select r.user_id, power(cast(count(*) as double), -$alpha) as step
