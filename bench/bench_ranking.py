@@ -18,8 +18,15 @@ Run from the repository root:
    inverse) ranks the same train part; its lists are scored by the same metric views
    (written to the main database's eval tables as method ``ease_reference``).
 
-Markdown to stdout and to ``bench/results/ranking_<data>.md``, every number to the JSON
-beside it, progress to stderr.
+With ``--split kfold``, the outer split is the project's ``kfold_split`` (5 seeded
+folds) instead: steps 2-4 run once per fold, on that fold's train part (validation on its
+own holdout split, so each fold chooses its own settings; ``--grid small`` narrows the
+grid to keep five validations within half an hour), and its test part is scored as the
+'given' split (train and test files). The report gives every fold and the mean and
+standard deviation over folds of every method and metric.
+
+Markdown to stdout and to ``bench/results/ranking_<data>[_kfold].md``, every number to
+the JSON beside it, progress to stderr.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import argparse
 import datetime as dt
 import itertools
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -55,6 +63,22 @@ GRID: dict[str, list[dict[str, Any]]] = {
     "item_ridge": [
         {"neighbors": k, "l2": lam, "steps": s}
         for k, lam, s in itertools.product((50, 100), (100, 250, 500), (4, 8))
+    ],
+}
+#: A narrower grid around the full grid's choices on the holdout split, for the five
+#: validations of ``--split kfold``.
+SMALL_GRID: dict[str, list[dict[str, Any]]] = {
+    "item_knn": [
+        {"neighbors": k, "shrinkage": h, "normalize": True, "rating_values": True}
+        for k, h in itertools.product((20, 50), (50, 100))
+    ],
+    "rp3beta": [
+        {"neighbors": 100, "alpha": a, "beta": b, "normalize": True}
+        for a, b in itertools.product((0.6, 1.0), (0.3, 0.5))
+    ],
+    "item_ridge": [
+        {"neighbors": 100, "l2": lam, "steps": s}
+        for lam, s in itertools.product((100, 250, 500), (4, 8))
     ],
 }
 SETTINGS = ("neighbors", "shrinkage", "normalize", "rating_values", "alpha", "beta", "l2", "steps")
@@ -102,12 +126,14 @@ def quiet(path: Path) -> Recommender:
     return Recommender(path, progress=lambda update: None)
 
 
-def validate(data_dir: Path, train: pd.DataFrame) -> dict[str, Any]:
-    """Score every grid configuration on a validation split of the train part."""
+def validate(
+    data_dir: Path, train: pd.DataFrame, configs: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Score every configuration of ``configs`` on a validation split of the train part."""
     grid = {
         config_name(algorithm, config): (algorithm, config)
-        for algorithm, configs in GRID.items()
-        for config in configs
+        for algorithm, algorithm_configs in configs.items()
+        for config in algorithm_configs
     }
     with tempfile.TemporaryDirectory(prefix="recsys-duck-ranking-") as tmp:
         folder = Path(tmp) / "train"
@@ -129,7 +155,7 @@ def validate(data_dir: Path, train: pd.DataFrame) -> dict[str, Any]:
         evaluate_seconds = time.perf_counter() - start
     ndcg = dict(zip(scores["method"], scores["ndcg_at_k"].astype(float), strict=True))
     chosen = {}
-    for algorithm in GRID:
+    for algorithm in configs:
         names = [name for name, (a, _) in grid.items() if a == algorithm]
         best = max(names, key=lambda name: (ndcg[name], name))
         chosen[algorithm] = {"name": best, "settings": grid[best][1], "validation_ndcg": ndcg[best]}
@@ -165,7 +191,47 @@ def ease_lists(train: pd.DataFrame, n: int, l2: float) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["user_id", "rank", "movie_id"])
 
 
+def machine(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    (version,) = con.execute("select version()").fetchone() or (None,)
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "duckdb": version,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def score_ease(path: Path, split: str, train: pd.DataFrame) -> tuple[dict[str, Any], float]:
+    """Rank ``train`` by EASE into the eval tables of the database file ``path`` (as
+    method ``ease_reference`` of ``split``, fold 1, beside the methods just evaluated);
+    returns every method's metrics at :data:`CUTOFFS` and the seconds EASE took."""
+    progress(f"EASE, lambda {EASE_L2}, dense numpy")
+    start = time.perf_counter()
+    ease = ease_lists(train, max(CUTOFFS), EASE_L2)
+    seconds = time.perf_counter() - start
+    with duckdb.connect(str(path)) as con:
+        con.register("ease", ease)
+        con.execute(
+            "insert into eval_recommendations select ?, 1, 'ease_reference', "
+            "user_id, rank, movie_id from ease",
+            [split],
+        )
+        con.execute("insert into eval_ranked_methods values (?, 1, 'ease_reference')", [split])
+        metrics = con.execute(
+            "select * from eval_ranking_metrics where split = ? and k in (10, 20) "
+            "order by method, k",
+            [split],
+        ).df()
+    test = {
+        f"{row.method}@{int(row.k)}": {m: float(getattr(row, m)) for m in METRICS}
+        for row in metrics.itertuples(index=False)
+    }
+    return test, seconds
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.split == "kfold":
+        return run_kfold(args)
     data_dir: Path = args.data.resolve()
     with tempfile.TemporaryDirectory(prefix="recsys-duck-ranking-main-") as tmp:
         path = Path(tmp) / "main.duckdb"
@@ -175,46 +241,103 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             split = rec.sql("select * from holdout_split")
         train = split[~split["is_test"]]
         progress(f"validation grid of {sum(map(len, GRID.values()))} on {len(train)} ratings")
-        validation = validate(data_dir, train)
+        validation = validate(data_dir, train, GRID)
         set_models(path, {a: (a, c["settings"]) for a, c in validation["chosen"].items()})
         progress("test: evaluating the chosen settings on the outer holdout")
         start = time.perf_counter()
         with quiet(path) as rec:
             rec.evaluate("holdout", models=["item_based", "popularity", *GRID])
         test_seconds = time.perf_counter() - start
-        progress(f"EASE, lambda {EASE_L2}, dense numpy")
-        start = time.perf_counter()
-        ease = ease_lists(train, max(CUTOFFS), EASE_L2)
-        ease_seconds = time.perf_counter() - start
-        with duckdb.connect(str(path)) as con:
-            con.register("ease", ease)
-            con.execute(
-                "insert into eval_recommendations select 'holdout', 1, 'ease_reference', "
-                "user_id, rank, movie_id from ease"
-            )
-            con.execute("insert into eval_ranked_methods values ('holdout', 1, 'ease_reference')")
-            metrics = con.execute(
-                "select * from eval_ranking_metrics where split = 'holdout' "
-                "and k in (10, 20) order by method, k"
-            ).df()
-            versions = con.execute("select version()").fetchone()
-    test = {
-        f"{row.method}@{int(row.k)}": {m: float(getattr(row, m)) for m in METRICS}
-        for row in metrics.itertuples(index=False)
-    }
+        test, ease_seconds = score_ease(path, "holdout", train)
+        with duckdb.connect(str(path), read_only=True) as con:
+            about = machine(con)
     return {
         "dataset": data_dir.name,
-        "machine": {
-            "nproc": __import__("os").cpu_count(),
-            "python": platform.python_version(),
-            "duckdb": versions[0] if versions else None,
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
+        "split": "holdout",
+        "machine": about,
         "grid": GRID,
         "validation": validation,
         "test": test,
         "seconds": {"test_evaluate": test_seconds, "ease": ease_seconds},
     }
+
+
+def write_ratings(frame: pd.DataFrame, target: Path) -> None:
+    frame.rename(columns={"user_id": "userId", "movie_id": "movieId", "rated_at": "timestamp"})[
+        ["userId", "movieId", "rating", "timestamp"]
+    ].to_csv(target, index=False)
+
+
+def run_kfold(args: argparse.Namespace) -> dict[str, Any]:
+    """Nested validation and test once per fold of the project's kfold split."""
+    data_dir: Path = args.data.resolve()
+    grid = SMALL_GRID if args.grid == "small" else GRID
+    folds: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="recsys-duck-ranking-kfold-") as tmp:
+        path = Path(tmp) / "main.duckdb"
+        progress(f"building on {data_dir}")
+        with quiet(path) as rec:
+            rec.build(data_dir)
+            split = rec.sql("select * from kfold_split")
+        for fold in sorted(split["fold"].unique()):
+            train, test_part = split[split["fold"] != fold], split[split["fold"] == fold]
+            progress(f"fold {fold}: validation grid of {sum(map(len, grid.values()))}")
+            validation = validate(data_dir, train, grid)
+            set_models(path, {a: (a, c["settings"]) for a, c in validation["chosen"].items()})
+            train_file, test_file = Path(tmp) / "train.csv", Path(tmp) / "test.csv"
+            write_ratings(train, train_file)
+            write_ratings(test_part, test_file)
+            progress(f"fold {fold}: test of the chosen settings")
+            start = time.perf_counter()
+            with quiet(path) as rec:
+                rec.evaluate(
+                    "given",
+                    models=["item_based", "popularity", *grid],
+                    given=[(train_file, test_file)],
+                )
+            test_seconds = time.perf_counter() - start
+            test, ease_seconds = score_ease(path, "given", train)
+            folds.append(
+                {
+                    "fold": int(fold),
+                    "validation": validation,
+                    "test": test,
+                    "seconds": {"test_evaluate": test_seconds, "ease": ease_seconds},
+                }
+            )
+            ndcg = {k: v["ndcg_at_k"] for k, v in test.items() if k.endswith("@10")}
+            progress(f"fold {fold}: NDCG@10 {json.dumps(ndcg)}")
+        with duckdb.connect(str(path), read_only=True) as con:
+            about = machine(con)
+    return {
+        "dataset": data_dir.name,
+        "split": "kfold",
+        "machine": about,
+        "grid": grid,
+        "folds": folds,
+        "summary": summarize(folds),
+    }
+
+
+def summarize(folds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sample standard deviation over folds of every method's metrics, and
+    whether item_ridge is ahead of item_based in NDCG@10 on every fold."""
+    keys = sorted(set.intersection(*(set(f["test"]) for f in folds)))
+    stats = {
+        key: {
+            m: {
+                "mean": float(np.mean([f["test"][key][m] for f in folds])),
+                "std": float(np.std([f["test"][key][m] for f in folds], ddof=1)),
+            }
+            for m in METRICS
+        }
+        for key in keys
+    }
+    margins = [
+        f["test"]["item_ridge@10"]["ndcg_at_k"] - f["test"]["item_based@10"]["ndcg_at_k"]
+        for f in folds
+    ]
+    return {"metrics": stats, "ridge_minus_item_based_ndcg10": margins}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -255,15 +378,79 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown_kfold(result: dict[str, Any]) -> str:
+    folds = result["folds"]
+    stats = result["summary"]["metrics"]
+    methods = sorted({key.split("@")[0] for key in stats})
+    lines = [
+        f"## Top-N ranking on {result['dataset']}: {len(folds)}-fold split, settings by "
+        "nested validation in each fold",
+        "",
+        f"{result['machine']['nproc']} CPUs, DuckDB {result['machine']['duckdb']}, "
+        f"{result['machine']['date']}. Outer split: the project's kfold_split (seed 42). "
+        "In each fold, validation on a database built on that fold's train part alone "
+        "(its own holdout split) chooses each algorithm's settings from a grid of "
+        f"{sum(map(len, result['grid'].values()))}; the fold's test part is scored by "
+        "the project's metric views (relevance >= 4.0, train movies excluded). EASE: "
+        "closed form, lambda 250, dense numpy inverse on each fold's train part.",
+        "",
+        "| NDCG@10 | " + " | ".join(f"fold {f['fold']}" for f in folds) + " | mean | std |",
+        "|---" * (len(folds) + 3) + "|",
+    ]
+    for method in methods:
+        values = [f["test"][f"{method}@10"]["ndcg_at_k"] for f in folds]
+        summary = stats[f"{method}@10"]["ndcg_at_k"]
+        lines.append(
+            f"| {method} | "
+            + " | ".join(f"{v:.4f}" for v in values)
+            + f" | {summary['mean']:.4f} | {summary['std']:.4f} |"
+        )
+    margins = result["summary"]["ridge_minus_item_based_ndcg10"]
+    lines += [
+        "",
+        "item_ridge minus item_based, NDCG@10, per fold: "
+        + ", ".join(f"{m:+.4f}" for m in margins),
+        "",
+    ]
+    for k in CUTOFFS:
+        lines += [
+            f"| method (k = {k}), mean ± std over folds | "
+            + " | ".join(METRICS).replace("_at_k", f"@{k}")
+            + " |",
+            "|---" * (len(METRICS) + 1) + "|",
+        ]
+        for method in methods:
+            row = stats[f"{method}@{k}"]
+            lines.append(
+                f"| {method} | "
+                + " | ".join(f"{row[m]['mean']:.4f} ± {row[m]['std']:.4f}" for m in METRICS)
+                + " |"
+            )
+        lines.append("")
+    lines += ["Chosen settings (validation NDCG@10):", ""]
+    for f in folds:
+        chosen = f["validation"]["chosen"]
+        lines.append(
+            f"* fold {f['fold']}: "
+            + "; ".join(
+                f"{a} {c['settings']} ({c['validation_ndcg']:.4f})" for a, c in chosen.items()
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--split", choices=("holdout", "kfold"), default="holdout")
+    parser.add_argument("--grid", choices=("full", "small"), default="full")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     result = run(args)
-    out = args.out or RESULTS_DIR / f"ranking_{args.data.resolve().name}.json"
+    suffix = "" if args.split == "holdout" else f"_{args.split}"
+    out = args.out or RESULTS_DIR / f"ranking_{args.data.resolve().name}{suffix}.json"
     out.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
-    text = markdown(result)
+    text = markdown(result) if args.split == "holdout" else markdown_kfold(result)
     out.with_suffix(".md").write_text(text, encoding="utf-8")
     print(text)
     return 0
