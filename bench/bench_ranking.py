@@ -340,6 +340,12 @@ def summarize(folds: list[dict[str, Any]]) -> dict[str, Any]:
     return {"metrics": stats, "ridge_minus_item_based_ndcg10": margins}
 
 
+def table_header(k: int, first: list[str]) -> list[str]:
+    """A markdown table's header: the ``first`` columns, then :data:`METRICS` at ``k``."""
+    columns = [*first, *(m.replace("_at_k", f"@{k}") for m in METRICS)]
+    return ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+
+
 def markdown(result: dict[str, Any]) -> str:
     chosen = result["validation"]["chosen"]
     lines = [
@@ -354,12 +360,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
     ]
     for k in CUTOFFS:
-        lines += [
-            f"| method (k = {k}) | validation NDCG@10 | "
-            + " | ".join(METRICS).replace("_at_k", f"@{k}")
-            + " |",
-            "|---" * (len(METRICS) + 2) + "|",
-        ]
+        lines += table_header(k, [f"method (k = {k})", "validation NDCG@10"])
         methods = sorted({key.split("@")[0] for key in result["test"]})
         for method in methods:
             row = result["test"].get(f"{method}@{k}")
@@ -413,12 +414,7 @@ def markdown_kfold(result: dict[str, Any]) -> str:
         "",
     ]
     for k in CUTOFFS:
-        lines += [
-            f"| method (k = {k}), mean ± std over folds | "
-            + " | ".join(METRICS).replace("_at_k", f"@{k}")
-            + " |",
-            "|---" * (len(METRICS) + 1) + "|",
-        ]
+        lines += table_header(k, [f"method (k = {k}), mean ± std over folds"])
         for method in methods:
             row = stats[f"{method}@{k}"]
             lines.append(
