@@ -508,10 +508,6 @@ def _item_weights(ctx: Context) -> None:
     scope = "increment" if ctx.scope.mode == "increment" else "scope"
     with cleaned_up(lambda: run_file(ctx.con, part_file("item_weights", "cleanup"))):
         run_file(ctx.con, part_file("item_weights", scope))
-        execute(
-            ctx.con,
-            "delete from item_weights where model not in (select model from ranking_models)",
-        )
         _fill_weights(ctx)
 
 

@@ -9,10 +9,12 @@
 -- raters' activity, not to all the touched raters' pairs. A rating is new or old, never
 -- both (the loader refuses pairs already rated), so the old sums plus these deltas are
 -- the sums of all ratings, exactly (half-star products add up exactly in any order).
--- Then lists in _recsys_refresh_movies the movies whose neighbours can change, for
--- item_neighbors.refresh.sql: sim(i, j) = dot(i, j) / (norm(i) * norm(j)) changes only
--- if i or j has a new rating (its norm changes; a changed dot implies one too), so they
--- are the movies with a new rating and every movie paired with one.
+-- Then lists in _recsys_changed_movies the movies with a new rating and every movie
+-- paired with one: the rows that can change in every table read from the pair sums
+-- (item_neighbors, item_weights; each file says why no other can). item_neighbors works
+-- from a copy, _recsys_refresh_movies, which its patch shrinks: sim(i, j) =
+-- dot(i, j) / (norm(i) * norm(j)) changes only if i or j has a new rating (its norm
+-- changes; a changed dot implies one too).
 create or replace temp table _recsys_item_pair_deltas as
 with touched as (
     select r.user_id, r.movie_id, r.rating, n.movie_id is not null as is_new
@@ -44,10 +46,14 @@ anti join item_pair_sums as p on p.movie_id = d.movie_id and p.neighbor_id = d.n
 
 drop table _recsys_item_pair_deltas;
 
-create or replace temp table _recsys_refresh_movies as
+create or replace temp table _recsys_changed_movies as
 with rerated as (select distinct movie_id from _recsys_new_ratings)
 select movie_id from rerated
 union
 select p.neighbor_id from item_pair_sums as p semi join rerated as r on r.movie_id = p.movie_id
 union
 select p.movie_id from item_pair_sums as p semi join rerated as r on r.movie_id = p.neighbor_id;
+
+create or replace temp table _recsys_refresh_movies as
+select c.movie_id
+from _recsys_changed_movies as c;

@@ -6,6 +6,8 @@ drop table if exists _recsys_item_pair_deltas;
 
 drop table if exists _recsys_user_pair_deltas;
 
+drop table if exists _recsys_changed_movies;
+
 drop table if exists _recsys_refresh_movies;
 
 drop table if exists _recsys_refresh_users;
