@@ -110,7 +110,9 @@ CONTENT_OBJECTS = frozenset(
     }
 )
 #: The objects of the k-NN rating predictors in ``30_similarity`` (they read the baseline).
-KNN_OBJECTS = frozenset({"item_pair_stats", "user_pair_stats", "knn_pair_similarity"})
+KNN_OBJECTS = frozenset(
+    {"knn_pair_scope", "item_pair_stats", "user_pair_stats", "knn_pair_similarity"}
+)
 #: The cosine similarity objects, which the k-NN predictors do not use.
 COSINE_OBJECTS = frozenset(
     f"{side}_{name}"

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from recsys_duck.errors import InvalidArgumentError, NotFoundError
-from recsys_duck.sql import execute, query_file, step_file
+from recsys_duck.sql import execute, query_file, run_file, step_file
 
 
 def require_model(con: duckdb.DuckDBPyConnection, model: str, others: Sequence[str] = ()) -> None:
@@ -29,12 +29,18 @@ def require_model(con: duckdb.DuckDBPyConnection, model: str, others: Sequence[s
 
 
 @contextmanager
-def requests(con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any]) -> Iterator[None]:
-    """Shadow the (empty) knn_requests table with a temporary one for one query."""
-    execute(con, f"create or replace temp table knn_requests as {query}", params)
+def requests(
+    con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any], model: str
+) -> Iterator[None]:
+    """Shadow the (empty) knn_requests table with a temporary one for one query of
+    ``model``, and knn_pair_scope with the ids whose similarities it needs
+    (``sql/steps/predict/scope.sql``)."""
     try:
+        execute(con, f"create or replace temp table knn_requests as {query}", params)
+        run_file(con, step_file("predict/scope"), {"model": model})
         yield
     finally:
+        execute(con, "drop table if exists temp.knn_pair_scope")
         execute(con, "drop table if exists temp.knn_requests")
 
 
@@ -46,7 +52,8 @@ def recommend(con: duckdb.DuckDBPyConnection, user_id: int, n: int, model: str) 
     known = execute(con, "select count(*) from user_stats where user_id = ?", [user_id])
     if (known.fetchone() or (0,))[0] == 0:
         raise NotFoundError(f"no user with user_id {user_id} has ratings")
-    with requests(con, "select user_id, movie_id from knn_candidates where user_id = ?", [user_id]):
+    candidates = "select user_id, movie_id from knn_candidates where user_id = ?"
+    with requests(con, candidates, [user_id], model):
         return execute(
             con,
             "select r.rank, r.movie_id, m.title, m.genres, r.predicted_rating as score "
@@ -70,6 +77,7 @@ def predict(
             "select distinct cast(user_id as integer) as user_id, "
             "cast(movie_id as integer) as movie_id from recsys_duck_pairs",
             [],
+            model,
         ):
             return query_file(con, step_file("predict/predictions"), {"model": model}).df()
     finally:

@@ -246,3 +246,45 @@ def test_knn_parity_with_numpy_on_ml_latest_small(small: Recommender) -> None:
                 u,
                 m,
             )
+
+
+@pytest.mark.slow
+def test_scoped_predictions_equal_the_unscoped_view(small: Recommender) -> None:
+    # predict shadows knn_pair_scope with the ids its model needs; an analyst who only
+    # shadows knn_requests reads every pair. Both must give the same predictions.
+    rng = np.random.default_rng(11)
+    ratings = small.sql("select user_id, movie_id from ratings")
+    one_user = [(1, int(m)) for m in rng.choice(ratings.movie_id.unique(), 300, replace=False)]
+    spread = list(
+        zip(
+            rng.choice(ratings.user_id.unique(), 200).tolist(),
+            rng.choice(ratings.movie_id.unique(), 200).tolist(),
+            strict=True,
+        )
+    )
+    # One user's candidates scope an item model by the movies they rated; pairs spread
+    # over users scope a user model by the requesting users. (The unscoped view computes
+    # every pair: two cases keep the test short.)
+    cases = {"knn_baseline_item_pearson_baseline": one_user, "knn_with_means_user_cosine": spread}
+    for model, pairs in cases.items():
+        scoped = small.predict(pairs, model=model).set_index(["user_id", "movie_id"])
+        frame = pd.DataFrame(pairs, columns=["user_id", "movie_id"])
+        small.con.register("wanted_pairs", frame)
+        small.con.execute(
+            "create or replace temp table knn_requests as "
+            "select distinct user_id::integer as user_id, movie_id::integer as movie_id "
+            "from wanted_pairs"
+        )
+        try:
+            full = small.sql("select * from knn_predictions where model = ?", [model]).set_index(
+                ["user_id", "movie_id"]
+            )
+        finally:
+            small.con.execute("drop table temp.knn_requests")
+            small.con.unregister("wanted_pairs")
+        joined = scoped.join(full.add_suffix("_full"), how="inner")
+        assert len(joined) == len(full) == len(scoped)
+        assert (joined["actual_k"] == joined["actual_k_full"]).all(), model
+        np.testing.assert_allclose(
+            joined["predicted_rating"], joined["predicted_rating_full"], rtol=0, atol=1e-12
+        )

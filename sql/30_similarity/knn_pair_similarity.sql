@@ -83,8 +83,14 @@ scored as (
     from pairs as p
     inner join knn_models as m on m.based = p.based
 )
-select model, based, x_id, y_id, n_common, similarity
-from scored
-union all
-select model, based, y_id as x_id, x_id as y_id, n_common, similarity
-from scored;
+-- Both orders of each pair from one reading of scored (a union of two readings would
+-- compute the pair sums twice).
+select
+    s.model,
+    s.based,
+    case when o.flipped then s.y_id else s.x_id end as x_id,
+    case when o.flipped then s.x_id else s.y_id end as y_id,
+    s.n_common,
+    s.similarity
+from scored as s
+cross join (values (false), (true)) as o (flipped);
