@@ -29,6 +29,7 @@ from recsys_duck.loader import load_split_files
 from recsys_duck.params import FOUNDATION_METHODS, METHOD_NAMES, SPLITS, read_params
 from recsys_duck.progress import tracked
 from recsys_duck.sql import (
+    batches,
     execute,
     layer_files,
     quote_identifier,
@@ -186,8 +187,8 @@ def run(
 
     ``folds`` sets recsys_params.n_folds for a k-fold split. The foundation methods are
     scored on ratings and rankings; the knn_models on ratings, and on rankings too when
-    also named in ``rank_models`` (ranking every unrated movie of every test user by a
-    k-NN predictor costs far more than predicting the held-out pairs).
+    also named in ``rank_models`` (ranking each test user's ``n_rank_candidates``
+    candidates by a k-NN predictor costs far more than predicting the held-out pairs).
     """
     if split not in SPLITS:
         raise InvalidArgumentError(f"unknown split {split!r}; use one of {list(SPLITS)}")
@@ -205,6 +206,11 @@ def run(
         raise InvalidArgumentError(
             f"the neighbours of {unbuilt} were not built; leave them out, or rebuild with "
             "recsys-duck build --neighbors item,user,content"
+        )
+    if rank_models and "item" not in read_params(con).neighbors:
+        raise InvalidArgumentError(
+            "rating predictors rank item_based's candidates, and the item neighbours were "
+            "not built; rebuild with recsys-duck build --neighbors item,..."
         )
     foundation = [m for m in models if m in trained]
     knn = [m for m in models if m not in trained]
@@ -281,7 +287,7 @@ def _run_fold(
     execute(con, "set schema = 'eval_train'")
     try:
         _drop_materialised_pair_stats(con)
-        scope = _train_scope(con, bool(foundation), autocommit, memory_limit)
+        scope = _train_scope(con, foundation, ranked_knn, autocommit, memory_limit)
         ranking = frozenset(m for m in foundation if m not in FOUNDATION_METHODS)
         pipeline.run(con, replace(scope, ranking=ranking))
         if knn:
@@ -299,20 +305,63 @@ def _run_fold(
     for model in knn:
         logger.info("evaluate: fold %d, predicting the held-out ratings with %s", fold, model)
         run_file(con, step_file("evaluate/record_knn_predictions"), {**params, "model": model})
-    for model in ranked_knn:
-        logger.info("evaluate: fold %d, ranking every unrated movie with %s", fold, model)
-        run_file(con, step_file("evaluate/record_knn_recommendations"), {**params, "model": model})
+    if ranked_knn:
+        _rank_with_predictors(con, params, ranked_knn)
+
+
+#: Candidate pairs x train ratings per batch of users when a rating predictor ranks
+#: (ml-latest-small: 100 candidates x 80k ratings, about two batches).
+KNN_RANKING_BATCH_WORK = 4_000_000
+
+
+def _rank_with_predictors(
+    con: duckdb.DuckDBPyConnection, params: dict[str, object], models: Sequence[str]
+) -> None:
+    """Rank each test user's candidates (``knn_candidates``) by each model's predicted
+    rating, in batches of users of about :data:`KNN_RANKING_BATCH_WORK` candidate x
+    rating pairs, so that memory stays bounded as users grow."""
+    n_candidates = read_params(con).n_rank_candidates
+    ranges = batches(
+        con,
+        step_file("evaluate/knn_ranking.work"),
+        KNN_RANKING_BATCH_WORK / n_candidates,
+    )
+    for model in models:
+        logger.info(
+            "evaluate: fold %d, ranking %d candidates per user with %s (%d batches)",
+            params["fold"],
+            n_candidates,
+            model,
+            len(ranges),
+        )
+        model_params = {**params, "model": model}
+        run_file(con, step_file("evaluate/record_knn_ranked"), model_params)
+        with tracked(f"ranking with {model}", len(ranges), "batches") as advance:
+            for lo, hi in ranges:
+                run_file(
+                    con,
+                    step_file("evaluate/record_knn_recommendations"),
+                    {**model_params, "lo": lo, "hi": hi},
+                )
+                advance(1)
 
 
 def _train_scope(
-    con: duckdb.DuckDBPyConnection, foundation: bool, autocommit: bool, memory_limit: str | None
+    con: duckdb.DuckDBPyConnection,
+    foundation: Sequence[str],
+    ranked_knn: Sequence[str],
+    autocommit: bool,
+    memory_limit: str | None,
 ) -> pipeline.Scope:
-    """The plan's ``train`` scope for a fold: every model's tables, or, for the k-NN rating
-    predictors alone, only what they read (the neighbour tables take most of a build)."""
-    if foundation:
+    """The plan's ``train`` scope for a fold: every model's tables; for rating predictors
+    that rank, the item neighbours too (their candidates are item_based's); for the k-NN
+    rating predictors alone, only what they read (the neighbour tables take most of a
+    build)."""
+    if foundation or ranked_knn:
+        built = frozenset(read_params(con).neighbors)
         return pipeline.Scope(
             "train",
-            neighbors=frozenset(read_params(con).neighbors),
+            neighbors=built if foundation else frozenset({"item"}),
             skip=pipeline.CONTENT_OBJECTS,
             autocommit=autocommit,
             memory_limit=memory_limit,

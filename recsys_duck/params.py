@@ -51,9 +51,11 @@ class BuildParams:
 
     ``k`` neighbours are stored per item, user and movie; ``n_similar_users`` and
     ``n_item_neighbors`` are the neighbourhoods of the ``recommendations`` table, whose
-    lists are ``n_recommendations`` long. The baseline predictor is fitted by
-    ``baseline_epochs`` of alternating least squares with regularisation
-    ``baseline_reg_items`` / ``baseline_reg_users``. The rating scale (``rating_min`` ..
+    lists are ``n_recommendations`` long. A rating predictor (``knn_models``) ranks a
+    user's top ``n_rank_candidates`` movies by item_based's score. The baseline
+    predictor is fitted by ``baseline_epochs`` of alternating least squares with
+    regularisation ``baseline_reg_items`` / ``baseline_reg_users``. The rating scale
+    (``rating_min`` ..
     ``rating_max`` in steps of ``rating_step``, 0 for any value between) is what the
     loader checks ratings against and what predictions are clipped to; a field left
     None comes from the data (:class:`RatingScale`: the release's scale, or the one the
@@ -67,6 +69,7 @@ class BuildParams:
     n_similar_users: int = 5
     n_item_neighbors: int = 10
     n_recommendations: int = 20
+    n_rank_candidates: int = 100
     content_genre_weight: float = 0.6
     content_tag_weight: float = 0.4
     tag_max_features: int = 50
@@ -89,7 +92,13 @@ class BuildParams:
             raise InvalidArgumentError(
                 f"unknown neighbour kind(s) {unknown}; use some of {', '.join(NEIGHBOR_KINDS)}"
             )
-        for name in ("k", "n_similar_users", "n_item_neighbors", "n_recommendations"):
+        for name in (
+            "k",
+            "n_similar_users",
+            "n_item_neighbors",
+            "n_recommendations",
+            "n_rank_candidates",
+        ):
             if getattr(self, name) < 1:
                 raise InvalidArgumentError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.n_similar_users > self.k or self.n_item_neighbors > self.k:

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from recsys_duck.errors import InvalidArgumentError, NotFoundError
+from recsys_duck.params import read_params
 from recsys_duck.sql import execute, query_file, run_file, step_file
 
 
@@ -45,10 +46,16 @@ def requests(
 
 
 def recommend(con: duckdb.DuckDBPyConnection, user_id: int, n: int, model: str) -> pd.DataFrame:
-    """Every rated movie the user has not rated, ranked by ``model``'s predicted rating
-    (the ``knn_recommendations`` view); the top ``n``."""
+    """The user's candidates (``knn_candidates``: their top ``n_rank_candidates`` by
+    item_based's score) ranked by ``model``'s predicted rating (the
+    ``knn_recommendations`` view); the top ``n``."""
     if n < 1:
         raise InvalidArgumentError(f"n must be at least 1, got {n}")
+    if "item" not in read_params(con).neighbors:
+        raise InvalidArgumentError(
+            "a rating predictor ranks item_based's candidates, and the item neighbours were "
+            "not built; rebuild with recsys-duck build --neighbors item,..."
+        )
     known = execute(con, "select count(*) from user_stats where user_id = ?", [user_id])
     if (known.fetchone() or (0,))[0] == 0:
         raise NotFoundError(f"no user with user_id {user_id} has ratings")

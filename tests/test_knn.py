@@ -5,13 +5,19 @@ definitions (Surprise's BaselineOnly, KNNBasic, KNNWithMeans, KNNBaseline)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import re
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_duck import Recommender
+from recsys_duck import Recommender, evaluation
+from recsys_duck.params import BuildParams
+from tests.conftest import TINY, TINY_PARAMS
 
 # tiny: u1 rated m1=5, m2=3; u2 m1=4, m3=2; u3 m2=1, m3=5, m4=4.  mu = 24/7.
 MU_TINY = 24 / 7
@@ -126,6 +132,60 @@ def test_recommend_with_a_knn_model(tiny: Recommender) -> None:
     # {u3} = 1 is positive, so 3.0. Ranked by prediction.
     assert got["movie_id"].tolist() == [3, 4]
     assert got["score"].tolist() == pytest.approx([4.0, 3.0])
+
+
+def test_a_rating_predictor_ranks_item_based_top_candidates() -> None:
+    # u1's unrated movies by item_based (n_item_neighbors = 2): m3 is a neighbour of m1
+    # (cos = 8 / sqrt(41 * 29) = 0.232), score 5 * 0.232 = 1.160; m4 of m2
+    # (cos = 4 / (sqrt(10) * 4) = 0.316), score 3 * 0.316 = 0.949. One candidate: m3.
+    with Recommender(":memory:") as rec:
+        rec.build(TINY, replace(TINY_PARAMS, n_rank_candidates=1))
+        got = rec.recommend(1, n=5, method="knn_basic_item_cosine")
+    assert got["movie_id"].tolist() == [3]
+
+
+def test_ranking_by_a_predictor_needs_the_item_neighbours() -> None:
+    with Recommender(":memory:") as rec:
+        rec.build(TINY, replace(TINY_PARAMS, neighbors=("user",)))
+        with pytest.raises(ValueError, match="item neighbours were not built"):
+            rec.recommend(1, n=5, method="knn_basic_user_cosine")
+        with pytest.raises(ValueError, match="item neighbours were not built"):
+            rec.evaluate("holdout", models=["baseline_only"], rank_models=["baseline_only"])
+
+
+def test_ranking_in_batches_of_users_equals_one_batch(
+    ml_small_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The first 60 users of ml-latest-small: enough ratings for every test user to have
+    # item_based candidates in the train part (the tiny dataset has none).
+    ratings = pd.read_csv(ml_small_dir / "ratings.csv")
+    ratings[ratings["userId"] <= 60].to_csv(tmp_path / "ratings.csv", index=False)
+    shutil.copy(ml_small_dir / "movies.csv", tmp_path / "movies.csv")
+    models = ["knn_with_means_user_cosine", "knn_basic_item_cosine"]
+    with Recommender(":memory:") as rec:
+        rec.build(tmp_path, BuildParams(neighbors=("item",)))
+
+        def ranked() -> pd.DataFrame:
+            rec.evaluate("holdout", models=models[:1], rank_models=models)
+            return rec.sql(
+                "select method, user_id, rank, movie_id from eval_recommendations "
+                "where method like 'knn%' order by all"
+            )
+
+        whole = ranked()
+        # ~13k train ratings of test users x 100 candidates: several batches, not one
+        monkeypatch.setattr(evaluation, "KNN_RANKING_BATCH_WORK", 300_000)
+        with caplog.at_level(logging.INFO, logger="recsys_duck"):
+            batched = ranked()
+        n_test_users = rec.sql("select count(distinct user_id) as n from eval_test_ratings")
+    per_model = whole.groupby("method")["user_id"].nunique()
+    assert per_model.to_dict() == {m: n_test_users["n"].iloc[0] for m in models}
+    pd.testing.assert_frame_equal(whole, batched)
+    counts = re.findall(r"ranking 100 candidates per user with \S+ \((\d+) batches\)", caplog.text)
+    assert len(counts) == 2 and all(int(n) > 1 for n in counts), caplog.text
 
 
 def test_unknown_model_is_refused(tiny: Recommender) -> None:

@@ -6,6 +6,7 @@ create table if not exists recsys_params (
     n_similar_users integer not null,          -- user-based: neighbours used for the recommendations table
     n_item_neighbors integer not null,         -- item- and content-based: neighbours of each rated movie used
     n_recommendations integer not null,        -- length of each list in the recommendations table
+    n_rank_candidates integer not null,        -- rating predictors rank each user's top this many by item_based
     content_genre_weight double not null,      -- weight of the genre TF-IDF block in the stacked content vector
     content_tag_weight double not null,        -- weight of the tag TF-IDF block
     tag_max_features integer not null,         -- vocabulary cap of the tag vectoriser
@@ -25,5 +26,5 @@ create table if not exists recsys_params (
 );
 
 insert into recsys_params
-select 50, 5, 10, 20, 0.6, 0.4, 50, 4.0, 0.2, 42, 5, 10, 10.0, 15.0, 0.5, 5.0, 0.5, true, true, true
+select 50, 5, 10, 20, 100, 0.6, 0.4, 50, 4.0, 0.2, 42, 5, 10, 10.0, 15.0, 0.5, 5.0, 0.5, true, true, true
 where not exists (select 1 from recsys_params);

@@ -41,44 +41,55 @@ with requests as (
     left join baseline_biases as ub on ub.kind = 'user' and ub.id = q.user_id
     left join baseline_biases as ib on ib.kind = 'item' and ib.id = q.movie_id
 ),
-neighbors as (
-    -- item-based: the movies j the user rated, with sim(i, j)
+neighbor_ratings as (
+    -- item-based: the movies j the user rated (x = the requested movie)
     select
         q.model,
         q.user_id,
         q.movie_id,
+        q.movie_id as x_id,
         r.movie_id as neighbor_id,
-        s.similarity,
         r.rating as neighbor_rating,
         r.rating - nm.mean_rating as neighbor_deviation,
         r.residual as neighbor_residual
     from requests as q
     inner join knn_ratings as r on r.user_id = q.user_id
-    inner join knn_pair_similarity as s
-        on s.model = q.model
-        and s.x_id = q.movie_id
-        and s.y_id = r.movie_id
     inner join movie_stats as nm on nm.movie_id = r.movie_id
-    where q.based = 'item' and s.similarity > 0
+    where q.based = 'item'
     union all
-    -- user-based: the users v who rated the movie, with sim(u, v)
+    -- user-based: the users v who rated the movie (x = the requesting user)
     select
         q.model,
         q.user_id,
         q.movie_id,
+        q.user_id as x_id,
         r.user_id as neighbor_id,
-        s.similarity,
         r.rating as neighbor_rating,
         r.rating - nu.mean_rating as neighbor_deviation,
         r.residual as neighbor_residual
     from requests as q
     inner join knn_ratings as r on r.movie_id = q.movie_id
-    inner join knn_pair_similarity as s
-        on s.model = q.model
-        and s.x_id = q.user_id
-        and s.y_id = r.user_id
     inner join user_stats as nu on nu.user_id = r.user_id
-    where q.based = 'user' and s.similarity > 0
+    where q.based = 'user'
+),
+neighbors as (
+    -- with sim(x, neighbour): one join for both sides, so that the pair sums are
+    -- computed once (a model's similarities are all of its side)
+    select
+        n.model,
+        n.user_id,
+        n.movie_id,
+        n.neighbor_id,
+        s.similarity,
+        n.neighbor_rating,
+        n.neighbor_deviation,
+        n.neighbor_residual
+    from neighbor_ratings as n
+    inner join knn_pair_similarity as s
+        on s.model = n.model
+        and s.x_id = n.x_id
+        and s.y_id = n.neighbor_id
+    where s.similarity > 0
 ),
 ranked as (
     select
