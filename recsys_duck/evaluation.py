@@ -362,7 +362,6 @@ def _train_scope(
         return pipeline.Scope(
             "train",
             neighbors=built if foundation else frozenset({"item"}),
-            skip=pipeline.CONTENT_OBJECTS,
             autocommit=autocommit,
             memory_limit=memory_limit,
         )

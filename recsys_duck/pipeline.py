@@ -98,8 +98,8 @@ COMMANDS: dict[Mode, str] = {
 DEFERRED = ("baseline_biases", "popular_movies", "recommendations")
 RECOMPUTED: frozenset[Mode] = frozenset(("build", "train", "refresh"))
 
-#: The objects of content similarity: a training fold reads them from ``main`` (they
-#: depend on movies and tags, not on ratings).
+#: The objects of content similarity (from movies and tags, not ratings): a training fold
+#: computes them again from the tags known at training time (prepare_evaluation.sql).
 CONTENT_OBJECTS = frozenset(
     {
         "content_features",
@@ -584,17 +584,17 @@ PLAN: tuple[Step, ...] = (
     Step(
         "movie_terms",
         _movie_terms,
-        frozenset(["build"]),
+        frozenset(["build", "train"]),
         ("movie_terms", "movie_tag_terms"),
         needs="content",
         predictors=False,
         driver=True,
     ),
-    _layer("10_staging", ["build"], predictors=False),
+    _layer("10_staging", ["build", "train"], predictors=False),
     Step(
         "content_profiles",
         _filled("content_profiles"),
-        frozenset(["build"]),
+        frozenset(["build", "train"]),
         ("content_profiles",),
         "content",
         predictors=False,
@@ -631,7 +631,7 @@ PLAN: tuple[Step, ...] = (
     Step(
         "content_neighbors",
         _batched("content_neighbors", CONTENT_BATCH_ROWS),
-        frozenset(["build"]),
+        frozenset(["build", "train"]),
         ("content_neighbors",),
         "content",
         predictors=False,

@@ -5,11 +5,15 @@ movie-pair formulation it replaced and a dense numpy computation, row for row.""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_duck import Recommender, pipeline
+from recsys_duck import Recommender, evaluation, pipeline
+from tests.conftest import TINY, TINY_PARAMS
 
 # The definition the batches must reproduce: every movie's top k by rank_key at once.
 ONE_STATEMENT = """
@@ -245,3 +249,51 @@ def test_profiles_equal_dense_numpy_on_ml_small(small: Recommender) -> None:
         f"content_neighbors vs dense numpy: {len(stored)} rows, max |diff| {difference.max():.1e}"
     )
     assert difference.max() <= 1e-15
+
+
+# Tags of the tiny ratings for the given split below: (user, movie, tag, time).
+LEAK_TAGS = [
+    (1, 1, "funny", 1000),  # kept: u1's last train rating is at 1001
+    (1, 2, "dark", 1001),  # kept: at that rating's time
+    (2, 3, "space", 1003),  # dropped: (u2, m3) is held out
+    (3, 4, "space", 1004),  # dropped: (u3, m4) is held out
+    (3, 3, "space", 1005),  # kept: u3's last train rating is at 1005
+    (3, 2, "dark", 1999),  # dropped: after u3's last train rating
+]
+KEPT_TAGS = [LEAK_TAGS[i] for i in (0, 1, 4)]
+
+
+def _tiny_with_tags(folder: Path, tags: list[tuple[int, int, str, int]]) -> Path:
+    folder.mkdir()
+    for name in ("movies.csv", "ratings.csv", "links.csv"):
+        shutil.copy(TINY / name, folder / name)
+    frame = pd.DataFrame(tags, columns=["userId", "movieId", "tag", "timestamp"])
+    frame.to_csv(folder / "tags.csv", index=False)
+    return folder
+
+
+def test_evaluation_rebuilds_content_from_tags_known_at_training_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ratings = pd.read_csv(TINY / "ratings.csv")
+    held_out = ratings.set_index(["userId", "movieId"]).index.isin([(2, 3), (3, 4)])
+    ratings[~held_out].to_csv(tmp_path / "train.csv", index=False)
+    ratings[held_out].to_csv(tmp_path / "test.csv", index=False)
+    monkeypatch.setattr(evaluation, "cleanup", lambda con: None)  # keep eval_train to read
+    with Recommender(":memory:") as rec:
+        rec.build(_tiny_with_tags(tmp_path / "all", LEAK_TAGS), TINY_PARAMS)
+        rec.evaluate(
+            given=[(tmp_path / "train.csv", tmp_path / "test.csv")], models=["content_based"]
+        )
+        tags = rec.sql("select user_id, movie_id, tag from eval_train.tags order by all")
+        trained = rec.sql("select * from eval_train.content_neighbors order by all")
+        with_every_tag = rec.sql("select * from main.content_neighbors order by all")
+        terms = rec.sql("select distinct term from eval_train.movie_tag_terms order by term")
+    assert list(tags.itertuples(index=False, name=None)) == sorted(t[:3] for t in KEPT_TAGS)
+    assert terms["term"].tolist() == ["dark", "funny", "space"]
+    # The fold's content neighbours are those of a build on the kept tags alone.
+    with Recommender(":memory:") as rec:
+        rec.build(_tiny_with_tags(tmp_path / "kept", KEPT_TAGS), TINY_PARAMS)
+        expected = rec.sql("select * from content_neighbors order by all")
+    pd.testing.assert_frame_equal(trained, expected)
+    assert len(trained) > 0 and not trained.equals(with_every_tag)  # the leak would show

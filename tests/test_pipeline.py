@@ -32,8 +32,13 @@ def test_build_leaves_out_the_neighbour_kinds_not_asked_for() -> None:
     assert not {"user_neighbors", "content_neighbors", "movie_terms"} & set(steps)
 
 
-def test_train_rebuilds_what_depends_on_ratings_only() -> None:
+def test_train_rebuilds_what_depends_on_ratings_and_tags() -> None:
+    # Not the tables and settings (read from main); the content model too, from the
+    # tags known at training time.
     assert _steps(pipeline.Scope("train")) == [
+        "movie_terms",
+        "10_staging",
+        "content_profiles",
         "20_stats",
         "25_baseline",
         "baseline_biases",
@@ -42,6 +47,7 @@ def test_train_rebuilds_what_depends_on_ratings_only() -> None:
         "40_neighbors",
         "item_neighbors",
         "user_neighbors",
+        "content_neighbors",
         "item_weights",
         "50_recommend",
         "60_marts",

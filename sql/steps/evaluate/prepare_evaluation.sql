@@ -29,8 +29,8 @@ where $split = 'given' and fold = $fold;
 -- commit a transaction that dropped a schema whose tables it had filled.
 create schema if not exists eval_train;
 
--- The training copy sees only the train ratings; what does not depend on ratings
--- (movies, settings, model definitions, content neighbours) is read from main.
+-- The training copy sees only the train ratings, and the tags known when they were made;
+-- what depends on neither (movies, settings, model definitions) is read from main.
 create or replace table eval_train.ratings as
 select user_id, movie_id, rating, rated_at
 from eval_split
@@ -44,7 +44,28 @@ create or replace view eval_train.knn_models as select * from main.knn_models;
 
 create or replace view eval_train.ranking_models as select * from main.ranking_models;
 
-create or replace view eval_train.content_neighbors as select * from main.content_neighbors;
+-- A tag is known at training time when it is not on a held-out pair and was applied
+-- no later than its user's last train rating (tags of the test period would leak it
+-- into the content model). The content layers compute their TF-IDF vectors and
+-- neighbours again from these (movie_terms, movie_tag_terms: filled by the plan).
+create or replace table eval_train.tags as
+select t.user_id, t.movie_id, t.tag, t.tagged_at
+from main.tags as t
+inner join (
+    select r.user_id, max(r.rated_at) as last_rated_at
+    from eval_train.ratings as r
+    group by r.user_id
+) as u on u.user_id = t.user_id and t.tagged_at <= u.last_rated_at
+where not exists (
+    select 1
+    from eval_split as s
+    where s.is_test and s.user_id = t.user_id and s.movie_id = t.movie_id
+);
+
+create or replace table eval_train.movie_terms as select * from main.movie_terms where false;
+
+create or replace table eval_train.movie_tag_terms as
+select * from main.movie_tag_terms where false;
 
 -- The k-NN predictors predict the held-out pairs.
 create or replace table eval_train.knn_requests as
