@@ -589,15 +589,14 @@ def neighbourhood(
 def reference_user_based(
     ratings: pd.DataFrame, ids: np.ndarray, sims: np.ndarray, user_id: int
 ) -> pd.Series:
-    """predicted(u, i) = sum(sim * r) / sum(sim) over the positive neighbours who rated i."""
+    """score(u, i) = sum(sim * r) over the positive neighbours who rated i."""
     nbrs = pd.Series(sims, index=ids)
     nbrs = nbrs[nbrs > 0]
     seen = set(ratings.loc[ratings["userId"] == user_id, "movieId"])
     rows = ratings[ratings["userId"].isin(nbrs.index) & ~ratings["movieId"].isin(seen)]
     sim = rows["userId"].map(nbrs)
-    parts = pd.DataFrame({"movie_id": rows["movieId"], "num": sim * rows["rating"], "den": sim})
-    sums = parts.groupby("movie_id")[["num", "den"]].sum()
-    return sums["num"] / sums["den"]
+    parts = pd.DataFrame({"movie_id": rows["movieId"], "num": sim * rows["rating"]})
+    return parts.groupby("movie_id")["num"].sum()
 
 
 def reference_item_based(
@@ -687,7 +686,7 @@ def reference_recommendations(
 
 
 METHOD_NAMES = {"user": "user_based", "item": "item_based", "content": "content_based"}
-SCORE_COLUMNS = {"user": "predicted_rating", "item": "score", "content": "score"}
+SCORE_COLUMNS = {"user": "score", "item": "score", "content": "score"}
 
 
 @pytest.mark.parametrize("method", ["user", "item", "content"])

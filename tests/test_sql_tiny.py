@@ -153,10 +153,17 @@ def test_neighbor_ties_break_by_smaller_id() -> None:
 
 def test_user_based_recommendations(tiny: Recommender) -> None:
     recs = tiny.recommend(1, n=10, method="user", k=2)
-    # neighbours of user 1: user 2 (USIM_12), user 3 (USIM_13); unrated: movies 3 and 4
-    m3 = (USIM_12 * 2 + USIM_13 * 5) / (USIM_12 + USIM_13)
-    assert recs["movie_id"].tolist() == [4, 3]
-    assert recs["predicted_rating"].tolist() == pytest.approx([4.0, m3], abs=1e-12)
+    # neighbours of user 1: user 2 (USIM_12), user 3 (USIM_13); unrated: movies 3 and 4.
+    # m3 is rated by both (2 and 5), m4 by user 3 alone (4): ranked by the sums, m3 first
+    # (the weighted mean would put m4, one 4-star rating, first).
+    m3 = USIM_12 * 2 + USIM_13 * 5
+    m4 = USIM_13 * 4
+    assert m3 > m4
+    assert recs["movie_id"].tolist() == [3, 4]
+    assert recs["score"].tolist() == pytest.approx([m3, m4], abs=1e-12)
+    assert recs["predicted_rating"].tolist() == pytest.approx(
+        [m3 / (USIM_12 + USIM_13), 4.0], abs=1e-12
+    )
     only_closest = tiny.recommend(1, n=10, method="user", k=1)
     assert only_closest["movie_id"].tolist() == [3]
     assert only_closest["predicted_rating"].tolist() == pytest.approx([2.0])

@@ -1,7 +1,12 @@
 -- user_based_predictions: one row per (user_id, movie_id) the user has not rated and at
 -- least one of the user's recsys_params.n_similar_users most similar users (positive
 -- similarity only) rated. With N(u) those neighbours and N_i(u) the ones who rated i:
+--   score(u, i)            = sum_{v in N_i(u)} sim(u, v) * r_vi
 --   predicted_rating(u, i) = sum_{v in N_i(u)} sim(u, v) * r_vi / sum_{v in N_i(u)} sim(u, v)
+-- score ranks recommendations (it grows with the neighbours who rated i, as
+-- item_based's; ranking by predicted_rating, the seed's rule, puts movies with one
+-- 5-star neighbour rating first: NDCG@10 0.048 against 0.142 on a validation split of
+-- ml-latest-small); predicted_rating is the rating prediction evaluated by RMSE/MAE.
 -- n_neighbors = |N_i(u)|.
 -- The neighbours are cut to n_similar_users before the join with their ratings (the
 -- user_based_candidates view holds all k, for the macros and explanations): on 1M
@@ -16,6 +21,7 @@ with neighbours as (
 select
     nb.user_id,
     r.movie_id,
+    sum(nb.similarity * r.rating) as score,
     sum(nb.similarity * r.rating) / nullif(sum(nb.similarity), 0) as predicted_rating,
     count(*) as n_neighbors
 from neighbours as nb

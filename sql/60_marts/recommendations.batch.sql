@@ -10,7 +10,7 @@
 -- top-n aggregate instead of a sort.
 insert into recommendations (method, user_id, rank, movie_id, title, genres, score)
 with scored as (
-    select 'user_based' as method, user_id, movie_id, predicted_rating as score
+    select 'user_based' as method, user_id, movie_id, score
     from user_based_predictions
     union all
     select 'item_based' as method, user_id, movie_id, score

@@ -1,7 +1,7 @@
 -- recommendations: one row per (method, user_id, rank), the top
 -- recsys_params.n_recommendations movies of every user by each method, for BI tools
 -- that cannot call macros:
---   user_based    ranked by user_based_predictions.predicted_rating
+--   user_based    ranked by user_based_predictions.score
 --   item_based    ranked by item_based_scores.score
 --   content_based ranked by content_based_scores.score
 --   popularity    ranked by popularity_scores.score (the movie's number of ratings)
