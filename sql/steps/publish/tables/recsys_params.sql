@@ -5,6 +5,7 @@ create table recsys_params (
     n_similar_users integer not null,
     n_item_neighbors integer not null,
     n_recommendations integer not null,
+    n_rank_candidates integer not null,
     content_genre_weight double precision not null,
     content_tag_weight double precision not null,
     tag_max_features integer not null,
