@@ -178,6 +178,7 @@ def test_ranking_in_batches_of_users_equals_one_batch(
         whole = ranked()
         # ~13k train ratings of test users x 100 candidates: several batches, not one
         monkeypatch.setattr(evaluation, "KNN_RANKING_BATCH_WORK", 300_000)
+        caplog.clear()  # the whole run's lines, if the log level let them through
         with caplog.at_level(logging.INFO, logger="recsys_duck"):
             batched = ranked()
         n_test_users = rec.sql("select count(distinct user_id) as n from eval_test_ratings")
