@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-from recsys_duck import pipeline
+from recsys_duck import pipeline, predictors
 from recsys_duck.errors import InvalidArgumentError, RecsysError
 from recsys_duck.loader import load_split_files
 from recsys_duck.params import FOUNDATION_METHODS, METHOD_NAMES, SPLITS, read_params
@@ -192,26 +192,9 @@ def run(
     """
     if split not in SPLITS:
         raise InvalidArgumentError(f"unknown split {split!r}; use one of {list(SPLITS)}")
-    known = known_models(con)
-    unknown = [m for m in [*models, *rank_models] if m not in known]
-    if unknown:
-        raise InvalidArgumentError(f"unknown model(s) {unknown}; use some of {known}")
-    if not models:
-        raise InvalidArgumentError("no model to evaluate")
+    _check_models(con, models, rank_models)
     # The ranking models are trained with the foundation methods (they need item pair sums).
-    ranking = set(ranking_models(con))
-    trained = {*FOUNDATION_METHODS, *ranking}
-    unbuilt = [m for m in models if m in trained and m not in _built_methods(con)]
-    if unbuilt:
-        raise InvalidArgumentError(
-            f"the neighbours of {unbuilt} were not built; leave them out, or rebuild with "
-            "recsys-duck build --neighbors item,user,content"
-        )
-    if rank_models and "item" not in read_params(con).neighbors:
-        raise InvalidArgumentError(
-            "rating predictors rank item_based's candidates, and the item neighbours were "
-            "not built; rebuild with recsys-duck build --neighbors item,..."
-        )
+    trained = {*FOUNDATION_METHODS, *ranking_models(con)}
     foundation = [m for m in models if m in trained]
     knn = [m for m in models if m not in trained]
     ranked_knn = [m for m in rank_models if m not in trained]
@@ -248,6 +231,27 @@ def run(
                 memory_limit=memory_limit,
             )
             advance(1)
+
+
+def _check_models(
+    con: duckdb.DuckDBPyConnection, models: Sequence[str], rank_models: Sequence[str]
+) -> None:
+    """Raise unless every model is known and the build computed what it reads."""
+    known = known_models(con)
+    unknown = [m for m in [*models, *rank_models] if m not in known]
+    if unknown:
+        raise InvalidArgumentError(f"unknown model(s) {unknown}; use some of {known}")
+    if not models:
+        raise InvalidArgumentError("no model to evaluate")
+    trained = {*FOUNDATION_METHODS, *ranking_models(con)}
+    unbuilt = [m for m in models if m in trained and m not in _built_methods(con)]
+    if unbuilt:
+        raise InvalidArgumentError(
+            f"the neighbours of {unbuilt} were not built; leave them out, or rebuild with "
+            "recsys-duck build --neighbors item,user,content"
+        )
+    if rank_models:
+        predictors.require_candidates(con)
 
 
 def _run_fold(

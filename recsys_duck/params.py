@@ -55,11 +55,10 @@ class BuildParams:
     user's top ``n_rank_candidates`` movies by item_based's score. The baseline
     predictor is fitted by ``baseline_epochs`` of alternating least squares with
     regularisation ``baseline_reg_items`` / ``baseline_reg_users``. The rating scale
-    (``rating_min`` ..
-    ``rating_max`` in steps of ``rating_step``, 0 for any value between) is what the
-    loader checks ratings against and what predictions are clipped to; a field left
-    None comes from the data (:class:`RatingScale`: the release's scale, or the one the
-    ratings show). ``neighbors`` names the neighbour tables to
+    (``rating_min`` .. ``rating_max`` in steps of ``rating_step``, 0 for any value
+    between) is what the loader checks ratings against and what predictions are clipped
+    to; a field left None comes from the data (:class:`RatingScale`: the release's
+    scale, or the one the ratings show). ``neighbors`` names the neighbour tables to
     compute, of 'item', 'user' and 'content'; the others are left empty (and their
     recommenders unavailable): user-user pairs grow with the square of the users, 2.4
     billion at 10M ratings.

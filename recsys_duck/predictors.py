@@ -29,6 +29,16 @@ def require_model(con: duckdb.DuckDBPyConnection, model: str, others: Sequence[s
         raise InvalidArgumentError(f"unknown model {model!r}; use one of {[*others, *names]}")
 
 
+def require_candidates(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise unless the build computed the item neighbours: a rating predictor ranks
+    item_based's candidates (``knn_candidates``)."""
+    if "item" not in read_params(con).neighbors:
+        raise InvalidArgumentError(
+            "a rating predictor ranks item_based's candidates, and the item neighbours were "
+            "not built; rebuild with recsys-duck build --neighbors item,..."
+        )
+
+
 @contextmanager
 def requests(
     con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any], model: str
@@ -51,11 +61,7 @@ def recommend(con: duckdb.DuckDBPyConnection, user_id: int, n: int, model: str) 
     ``knn_recommendations`` view); the top ``n``."""
     if n < 1:
         raise InvalidArgumentError(f"n must be at least 1, got {n}")
-    if "item" not in read_params(con).neighbors:
-        raise InvalidArgumentError(
-            "a rating predictor ranks item_based's candidates, and the item neighbours were "
-            "not built; rebuild with recsys-duck build --neighbors item,..."
-        )
+    require_candidates(con)
     known = execute(con, "select count(*) from user_stats where user_id = ?", [user_id])
     if (known.fetchone() or (0,))[0] == 0:
         raise NotFoundError(f"no user with user_id {user_id} has ratings")
