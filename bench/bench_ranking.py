@@ -21,9 +21,10 @@ Run from the repository root:
 With ``--split kfold``, the outer split is the project's ``kfold_split`` (5 seeded
 folds) instead: steps 2-4 run once per fold, on that fold's train part (validation on its
 own holdout split, so each fold chooses its own settings; ``--grid small`` narrows the
-grid to keep five validations within half an hour), and its test part is scored as the
-'given' split (train and test files). The report gives every fold and the mean and
-standard deviation over folds of every method and metric.
+grid to the ``ranking_grid`` a build seeds, to keep five validations within half an
+hour), and its test part is scored as the 'given' split (train and test files). The
+report gives every fold and the mean and standard deviation over folds of every method
+and metric.
 
 Markdown to stdout and to ``bench/results/ranking_<data>[_kfold].md``, every number to
 the JSON beside it, progress to stderr.
@@ -63,22 +64,6 @@ GRID: dict[str, list[dict[str, Any]]] = {
     "item_ridge": [
         {"neighbors": k, "l2": lam, "steps": s}
         for k, lam, s in itertools.product((50, 100), (100, 250, 500), (4, 8))
-    ],
-}
-#: A narrower grid around the full grid's choices on the holdout split, for the five
-#: validations of ``--split kfold``.
-SMALL_GRID: dict[str, list[dict[str, Any]]] = {
-    "item_knn": [
-        {"neighbors": k, "shrinkage": h, "normalize": True, "rating_values": True}
-        for k, h in itertools.product((20, 50), (50, 100))
-    ],
-    "rp3beta": [
-        {"neighbors": 100, "alpha": a, "beta": b, "normalize": True}
-        for a, b in itertools.product((0.6, 1.0), (0.3, 0.5))
-    ],
-    "item_ridge": [
-        {"neighbors": 100, "l2": lam, "steps": s}
-        for lam, s in itertools.product((100, 250, 500), (4, 8))
     ],
 }
 SETTINGS = ("neighbors", "shrinkage", "normalize", "rating_values", "alpha", "beta", "l2", "steps")
@@ -262,6 +247,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def seeded_grid(rec: Recommender) -> dict[str, list[dict[str, Any]]]:
+    """The ``ranking_grid`` table a build seeds (what ``recsys-duck tune`` tries): a
+    narrower grid around the full grid's choices, for the five validations of kfold."""
+    rows = rec.sql("select * from ranking_grid order by all")
+    return {
+        algorithm: [
+            {key: (value.item() if hasattr(value, "item") else value) for key, value in row.items()}
+            for row in group.drop(columns="algorithm").to_dict("records")
+        ]
+        for algorithm, group in rows.groupby("algorithm", sort=False)
+    }
+
+
 def write_ratings(frame: pd.DataFrame, target: Path) -> None:
     frame.rename(columns={"user_id": "userId", "movie_id": "movieId", "rated_at": "timestamp"})[
         ["userId", "movieId", "rating", "timestamp"]
@@ -271,7 +269,6 @@ def write_ratings(frame: pd.DataFrame, target: Path) -> None:
 def run_kfold(args: argparse.Namespace) -> dict[str, Any]:
     """Nested validation and test once per fold of the project's kfold split."""
     data_dir: Path = args.data.resolve()
-    grid = SMALL_GRID if args.grid == "small" else GRID
     folds: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="recsys-duck-ranking-kfold-") as tmp:
         path = Path(tmp) / "main.duckdb"
@@ -279,6 +276,7 @@ def run_kfold(args: argparse.Namespace) -> dict[str, Any]:
         with quiet(path) as rec:
             rec.build(data_dir)
             split = rec.sql("select * from kfold_split")
+            grid = seeded_grid(rec) if args.grid == "small" else GRID
         for fold in sorted(split["fold"].unique()):
             train, test_part = split[split["fold"] != fold], split[split["fold"] == fold]
             progress(f"fold {fold}: validation grid of {sum(map(len, grid.values()))}")

@@ -277,6 +277,9 @@ def _run_fold(
             f"a user needs at least {int(min_ratings)} ratings to have one held out; raise "
             "test_fraction (e.g. --test-fraction 0.5)"
             if split in ("holdout", "temporal")
+            else f"a user needs at least {int(min_ratings)} train ratings of the holdout split "
+            "to have one held out for validation; raise test_fraction"
+            if split == "validation"
             else "a user needs at least 2 ratings to have one held out"
             if split == "leave_last_out"
             else "the test file holds no rating"
@@ -357,15 +360,18 @@ def _train_scope(
     autocommit: bool,
     memory_limit: str | None,
 ) -> pipeline.Scope:
-    """The plan's ``train`` scope for a fold: every model's tables; for rating predictors
-    that rank, the item neighbours too (their candidates are item_based's); for the k-NN
-    rating predictors alone, only what they read (the neighbour tables take most of a
-    build)."""
+    """The plan's ``train`` scope for a fold: the neighbour tables the models read (the
+    ranking models, and the rating predictors that rank, read the item side: their
+    candidates are item_based's); for the k-NN rating predictors alone, only what they
+    read (the neighbour tables take most of a build)."""
     if foundation or ranked_knn:
-        built = frozenset(read_params(con).neighbors)
+        ranking = set(foundation) - set(FOUNDATION_METHODS)
+        needed = {kind for kind, method in METHOD_NAMES.items() if method in foundation}
+        if ranking or ranked_knn:
+            needed.add("item")
         return pipeline.Scope(
             "train",
-            neighbors=built if foundation else frozenset({"item"}),
+            neighbors=frozenset(read_params(con).neighbors) & needed,
             autocommit=autocommit,
             memory_limit=memory_limit,
         )

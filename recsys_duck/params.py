@@ -37,7 +37,7 @@ FOUNDATION_METHODS: tuple[str, ...] = tuple(METHOD_NAMES[m] for m in get_args(Me
 
 #: The evaluation splits: ``sql/70_evaluation/<split>_split.sql``, and ``given``, a split
 #: brought as files (``eval_given_ratings``).
-Split = Literal["holdout", "temporal", "leave_last_out", "kfold", "given"]
+Split = Literal["holdout", "validation", "temporal", "leave_last_out", "kfold", "given"]
 SPLITS: tuple[str, ...] = get_args(Split)
 
 #: The engines a build computes on: DuckDB itself, or Apache Spark (recsys_duck.spark).

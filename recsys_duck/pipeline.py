@@ -122,6 +122,9 @@ COSINE_OBJECTS = frozenset(
 
 #: The raw MovieLens tables, loaded from files or copied from the file being rebuilt.
 RAW_TABLES = ("movies", "ratings", "tags", "links")
+#: The model definitions (settings you edited or ``tune`` chose, and what tune tried),
+#: which a build keeps from the file it replaces, with or without new data.
+MODEL_TABLES = ("knn_models", "ranking_models", "ranking_grid", "ranking_tuning")
 
 #: The pair-sum table of each side (:mod:`recsys_duck.pairs`), and the neighbour table of
 #: each kind.
@@ -160,6 +163,8 @@ class Scope:
     ``memory_limit`` is DuckDB's limit as configured. ``data_dir`` (build) is the
     MovieLens folder to load, or ``files`` the files of your own; else, with
     ``copy_previous``, the raw tables of the attached database ``previous`` are copied.
+    ``keep_models``: the model tables (:data:`MODEL_TABLES`) are copied from
+    ``previous``.
     ``new_ratings`` (increment) is the CSV file of ratings to add; ``params`` (build) the
     settings written to ``recsys_params``. ``ranking`` names the models of
     ``ranking_models`` whose weights to compute (None: every one).
@@ -175,6 +180,7 @@ class Scope:
     data_dir: Path | None = None
     files: FilesInput | None = None
     copy_previous: bool = False
+    keep_models: bool = False
     new_ratings: Path | None = None
     params: BuildParams | None = None
     phase: Phase | None = None
@@ -348,6 +354,38 @@ def _copy_previous(ctx: Context) -> None:
     row = execute(ctx.con, "select * from previous.recsys_params").df().iloc[0]
     kept = RatingScale(row["rating_min"], row["rating_max"], row.get("rating_step", 0.5))
     _store_scale(ctx, (ctx.scope.params or BuildParams()).given_scale(kept))
+
+
+def _keep_models(ctx: Context) -> None:
+    """Replace the seeded rows of each model table by those of ``previous`` (the columns
+    both files have: a file built by an older version keeps what it can)."""
+    for table in MODEL_TABLES:
+        columns = [
+            quote_identifier(name)
+            for (name,) in execute(
+                ctx.con,
+                "select n.column_name from duckdb_columns() as n "
+                "inner join duckdb_columns() as o using (table_name, column_name) "
+                "where n.database_name = current_database() and n.schema_name = 'main' "
+                "and o.database_name = 'previous' and o.schema_name = 'main' "
+                "and n.table_name = ? order by n.column_index",
+                [table],
+            ).fetchall()
+        ]
+        if not columns:
+            continue
+        names = ", ".join(columns)
+        # table is a constant of MODEL_TABLES; the columns are quoted.
+        execute(ctx.con, f"delete from {table}")  # noqa: S608
+        execute(
+            ctx.con,
+            f"insert into {table} ({names}) select {names} from previous.main.{table}",  # noqa: S608
+        )
+        logger.info("build: %s kept from the file it replaces", table)
+
+
+def _keeps_models(scope: Scope) -> bool:
+    return scope.keep_models
 
 
 def _require_ratings(ctx: Context) -> None:
@@ -580,6 +618,14 @@ PLAN: tuple[Step, ...] = (
         driver=True,
     ),
     Step("copy", _copy_previous, frozenset(["build"]), RAW_TABLES, when=_copies, driver=True),
+    Step(
+        "models",
+        _keep_models,
+        frozenset(["build"]),
+        MODEL_TABLES,
+        when=_keeps_models,
+        driver=True,
+    ),
     Step("ratings_check", _require_ratings, frozenset(["build"]), driver=True),
     Step(
         "movie_terms",
@@ -711,14 +757,17 @@ def build(
     """Run the ``build`` scope on a writer's connection (:func:`recsys_duck.storage.writer`),
     all or nothing: loading ``data_dir`` or ``files`` of your own, or else copying the raw
     tables of the database file ``previous`` (attached read-only meanwhile) when it has them.
+    The model tables of ``previous`` are kept either way (:data:`MODEL_TABLES`).
 
     With ``spark``, Spark computes and DuckDB serves: DuckDB loads (and checks) the data
     and fits TF-IDF (the ``driver`` pass), Spark runs the layers and fills every computed
     table (``compute``), and DuckDB receives the tables it serves (``serve``); see
     :mod:`recsys_duck.spark`. ``database`` names the file being built (the warehouse
     lies beside it by default)."""
+    loads = data_dir is not None or files is not None
     if previous is not None:
         # ATTACH takes no bound parameters; the path is quoted as a string literal.
+        # (storage.writer refused a file that is not a DuckDB database.)
         execute(con, f"attach {string_literal(previous)} as previous (read_only)")
     # Databases whose tables are read are attached outside the build's transaction.
     attached = dict(files.attach) if files is not None else {}
@@ -731,7 +780,8 @@ def build(
             memory_limit=memory_limit,
             data_dir=data_dir,
             files=files,
-            copy_previous=previous is not None and _has_raw_tables(con, "previous"),
+            copy_previous=previous is not None and not loads and _has_raw_tables(con, "previous"),
+            keep_models=previous is not None,
             params=params,
         )
         with all_or_nothing(con, autocommit):

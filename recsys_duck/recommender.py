@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from recsys_duck import evaluation, increment, pipeline, predictors, report, storage
+from recsys_duck import evaluation, increment, pipeline, predictors, report, storage, tuning
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError, RecsysError
 from recsys_duck.guard import ReadLimits, run_limited
 from recsys_duck.loader import FilesInput
@@ -156,7 +156,9 @@ class Recommender:
         """Load MovieLens from ``data_dir`` (if given) and (re)build every SQL object by
         the plan's ``build`` scope (:mod:`recsys_duck.pipeline`), all or nothing. Without
         ``data_dir`` the raw tables already in the database are rebuilt upon; evaluation
-        results, which describe the old models, are dropped.
+        results, which describe the old models, are dropped. The model definitions
+        (``knn_models``, ``ranking_models``, ``ranking_grid``, ``ranking_tuning``: what
+        you edited or :meth:`tune` chose) are kept either way.
 
         ``files`` loads files of your own instead of a folder (:class:`FilesInput`: CSV
         or Parquet with your column names; Spark reads Parquet where it lives when it
@@ -181,11 +183,9 @@ class Recommender:
             logger.info("no genres or tags among the files: content neighbours left out")
             kept = tuple(kind for kind in params.neighbors if kind != "content")
             params = replace(params, neighbors=kept)
-        # A file is rebuilt into a new file: its raw tables are copied from the old one.
-        loads = data_dir is not None or files is not None
-        previous = (
-            self.path if not loads and not self.in_memory and Path(self.path).exists() else None
-        )
+        # A file is rebuilt into a new file: its model tables, and without new data its
+        # raw tables, are copied from the old one.
+        previous = self.path if not self.in_memory and Path(self.path).exists() else None
         with reporting(self.progress), self._writer("build") as (con, autocommit):
             report = pipeline.build(
                 con,
@@ -428,6 +428,23 @@ class Recommender:
                 columns=columns,
             )
         return evaluation.results(self.con, split)
+
+    def tune(self, models: Sequence[str] | None = None) -> pd.DataFrame:
+        """Choose the settings of the ranking ``models`` (default: every row of
+        ``ranking_models``) by NDCG@10 on ``validation_split``, from their current
+        settings and the ``ranking_grid`` rows of their algorithm, all or nothing
+        (:func:`recsys_duck.tuning.tune`; the holdout's test part is never read). The
+        models take the chosen settings, their weights and the mart are recomputed.
+        Returns what was tried (``ranking_tuning``), best first per model."""
+        self.require_built()
+        with reporting(self.progress), self._writer("evaluate") as (con, autocommit):
+            tuning.tune(
+                con,
+                models,
+                autocommit=autocommit,
+                memory_limit=self._config.get("memory_limit"),
+            )
+        return tuning.results(self.con)
 
     def report(
         self,

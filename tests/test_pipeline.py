@@ -16,14 +16,19 @@ def _steps(scope: pipeline.Scope) -> list[str]:
     return [step.name for step in pipeline.PLAN if step.applies(scope)]
 
 
-def test_build_runs_every_step_but_the_copy() -> None:
+def test_a_first_build_runs_every_step_but_the_copies() -> None:
     scope = pipeline.Scope("build", data_dir=Path("x"))
-    assert _steps(scope) == [s.name for s in pipeline.PLAN if s.name != "copy"]
+    assert _steps(scope) == [s.name for s in pipeline.PLAN if s.name not in ("copy", "models")]
 
 
 def test_a_rebuild_copies_instead_of_loading() -> None:
-    steps = _steps(pipeline.Scope("build", copy_previous=True))
-    assert "copy" in steps and "load" not in steps
+    steps = _steps(pipeline.Scope("build", copy_previous=True, keep_models=True))
+    assert "copy" in steps and "models" in steps and "load" not in steps
+
+
+def test_a_build_with_new_data_keeps_the_models_of_the_file_it_replaces() -> None:
+    steps = _steps(pipeline.Scope("build", data_dir=Path("x"), keep_models=True))
+    assert "load" in steps and "models" in steps and "copy" not in steps
 
 
 def test_build_leaves_out_the_neighbour_kinds_not_asked_for() -> None:

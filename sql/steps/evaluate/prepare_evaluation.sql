@@ -1,13 +1,18 @@
 -- prepare_evaluation: a step, not a layer. recsys_duck.evaluation runs it once per fold
--- with $split ('kfold', 'holdout', 'temporal', 'leave_last_out' or 'given', the files
--- of eval_given_ratings) and $fold (1 for the single splits) bound, before it re-applies the rating layers in schema eval_train so
--- that every model there is trained on the fold's train part only.
+-- with $split ('kfold', 'holdout', 'validation', 'temporal', 'leave_last_out' or
+-- 'given', the files of eval_given_ratings) and $fold (1 for the single splits) bound,
+-- before it re-applies the rating layers in schema eval_train so that every model there
+-- is trained on the fold's train part only.
 
 -- eval_split: one row per rating, is_test marking the fold's held-out part.
 create or replace table eval_split as
 select user_id, movie_id, rating, rated_at, is_test
 from holdout_split
 where $split = 'holdout'
+union all
+select user_id, movie_id, rating, rated_at, is_test
+from validation_split
+where $split = 'validation'
 union all
 select user_id, movie_id, rating, rated_at, is_test
 from temporal_split
