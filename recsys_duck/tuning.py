@@ -9,8 +9,8 @@ and ``evaluate --split holdout`` then tests the chosen settings honestly. The ot
 ranking models are scored on the same split with their settings as they are, so every
 ``validation_ndcg`` (which the default ranking method is chosen by) comes from one
 split. What was tried is kept in ``ranking_tuning``. The choosing is SQL
-(``sql/steps/tune``); this module runs the steps in order, then recomputes the tuned
-models' weights, and the tables that read them, in ``main``.
+(``sql/steps/tune``); this module runs the steps in order, then recomputes the weights
+of the models whose settings changed, and the tables that read them, in ``main``.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: The cutoff of the metric tune maximises (NDCG@10).
 CUTOFF = 10
-#: What tune recomputes in ``main`` once the settings changed: the tuned models' weights,
-#: and the steps of ``refresh`` (the mart ranks by the weights), so nothing is stale.
+#: What tune recomputes in ``main`` when settings changed: those models' weights, and the
+#: steps of ``refresh`` (the mart ranks by the weights), so nothing is stale.
 RECOMPUTED_STEPS = frozenset(
     {"item_weights", *(step.name for step in pipeline.PLAN if "refresh" in step.modes)}
 )
@@ -76,18 +76,30 @@ def tune(
             )
             run_file(con, step_file("tune/record_tuning"))
         run_file(con, step_file("evaluate/reset_evaluation"), {"split": "validation"})
-        logger.info("tune: recomputing the weights of %s and the mart", ", ".join(tuned))
-        pipeline.run(
-            con,
-            pipeline.Scope(
-                "build",
-                neighbors=frozenset(read_params(con).neighbors),
-                steps=RECOMPUTED_STEPS,
-                ranking=frozenset(tuned),
-                autocommit=autocommit,
-                memory_limit=memory_limit,
-            ),
-        )
+        changed = [
+            row[0]
+            for row in execute(
+                con,
+                "select model from ranking_tuning where chosen and candidate > 0 "
+                "and list_contains(?, model) order by model",
+                [tuned],
+            ).fetchall()
+        ]
+        if changed:
+            logger.info("tune: recomputing the weights of %s and the mart", ", ".join(changed))
+            pipeline.run(
+                con,
+                pipeline.Scope(
+                    "build",
+                    neighbors=frozenset(read_params(con).neighbors),
+                    steps=RECOMPUTED_STEPS,
+                    ranking=frozenset(changed),
+                    autocommit=autocommit,
+                    memory_limit=memory_limit,
+                ),
+            )
+        else:
+            logger.info("tune: every model kept its settings; nothing to recompute")
     evaluation.cleanup(con)
 
 
