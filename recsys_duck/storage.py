@@ -296,8 +296,10 @@ def write_in_place(
     the time left), then raises :class:`RecsysError`.
     """
     target = Path(os.path.realpath(target))
-    with _writer_lock(target), _checkpointed(target, config, wait_seconds) as con:
-        yield con
+    with _writer_lock(target):
+        _remove_stale_temporaries(target)
+        with _checkpointed(target, config, wait_seconds) as con:
+            yield con
 
 
 def _connect_when_free(
@@ -460,7 +462,7 @@ def _remove_stale_temporaries(target: Path) -> None:
     """Remove temporary files a killed writer left (only called under the writer lock)."""
     for purpose in _PURPOSES:
         for stale in target.parent.glob(f".{_glob_escape(target.name)}.{purpose}-*"):
-            logger.info("removing %s, left by an interrupted build or evaluation", stale)
+            logger.info("removing %s, left by an interrupted %s", stale, purpose)
             _remove(stale)
 
 

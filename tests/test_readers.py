@@ -30,7 +30,7 @@ import pytest
 from recsys_duck import DataError, NotBuiltError, NotFoundError, Recommender, RecsysError
 from recsys_duck.params import BuildParams, Method
 from recsys_duck.publish import postgres_extension_path
-from recsys_duck.storage import HARDENING, write_through
+from recsys_duck.storage import HARDENING, write_in_place, write_through
 from tests.conftest import TINY
 
 PARAMS = BuildParams(k=3, n_similar_users=2, n_item_neighbors=2, n_recommendations=3)
@@ -288,6 +288,22 @@ def test_write_through_clears_what_a_killed_writer_left(tmp_path: Path) -> None:
     (tmp_path / ".t.duckdb.build-dead.tmp").mkdir()  # a spill folder
     (tmp_path / "t.duckdb.wal").write_bytes(b"not this file's log")
     with write_through(target, purpose="evaluate", copy=True) as con:
+        con.execute("insert into t values (2)")
+    assert leftovers(target) == []
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select x from t order by x").fetchall() == [(1,), (2,)]
+
+
+def test_a_writer_in_place_clears_what_a_killed_writer_left(tmp_path: Path) -> None:
+    # add-ratings and refresh write in place; an evaluate or tune killed before them
+    # left its copy, log and spill folder.
+    target = tmp_path / "t.duckdb"
+    with write_through(target, purpose="build", copy=False) as con:
+        con.execute("create table t as select 1 as x")
+    for name in (".t.duckdb.evaluate-dead", ".t.duckdb.evaluate-dead.wal"):
+        (tmp_path / name).write_bytes(b"half a database")
+    (tmp_path / ".t.duckdb.evaluate-dead.tmp").mkdir()
+    with write_in_place(target) as con:
         con.execute("insert into t values (2)")
     assert leftovers(target) == []
     with duckdb.connect(str(target), read_only=True) as con:
