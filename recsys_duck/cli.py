@@ -792,7 +792,7 @@ def tune(ctx: click.Context, models: str | None, memory_limit: str | None, fmt: 
     holdout of the holdout split's train part, so evaluate --split holdout stays an
     honest test). Each model keeps its best (ranking_models.validation_ndcg, tuned_on);
     recommend's default method is then the best of them. Prints what was tried, best
-    first per model (the ranking_tuning table). About three minutes on ml-latest-small.
+    first per model (the ranking_tuning table). About 2.5 minutes on ml-latest-small.
 
     \b
     Example:
