@@ -804,23 +804,8 @@ def tune(ctx: click.Context, models: str | None, memory_limit: str | None, fmt: 
     """
     with _open(ctx, read_only=False, memory_limit=memory_limit) as rec:
         tried = rec.tune(_names(models))
-    shown = tried[
-        [
-            "model",
-            "candidate",
-            "chosen",
-            "validation_ndcg",
-            "algorithm",
-            "neighbors",
-            "shrinkage",
-            "normalize",
-            "rating_values",
-            "alpha",
-            "beta",
-            "l2",
-            "steps",
-        ]
-    ]
+    # tuned_on is one long line, the same for every row: in --csv / --json only.
+    shown = tried.drop(columns="tuned_on")
     _emit(shown if fmt is None else tried, fmt)
 
 
