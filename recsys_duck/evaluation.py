@@ -166,8 +166,9 @@ def ranking_models(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    # table is one of two constants above.
-    rows = execute(con, f"select model from {table} order by model").fetchall()  # noqa: S608
+    # table is one of two constants above, quoted all the same.
+    query = f"select model from {quote_identifier(table)} order by model"  # noqa: S608
+    rows = execute(con, query).fetchall()
     return [row[0] for row in rows]
 
 

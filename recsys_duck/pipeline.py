@@ -375,11 +375,12 @@ def _keep_models(ctx: Context) -> None:
         if not columns:
             continue
         names = ", ".join(columns)
-        # table is a constant of MODEL_TABLES; the columns are quoted.
-        execute(ctx.con, f"delete from {table}")  # noqa: S608
+        target = quote_identifier(table)
+        # Identifiers only, through the quoting helper; there are no values to bind.
+        execute(ctx.con, f"delete from {target}")  # noqa: S608
         execute(
             ctx.con,
-            f"insert into {table} ({names}) select {names} from previous.main.{table}",  # noqa: S608
+            f"insert into {target} ({names}) select {names} from previous.main.{target}",  # noqa: S608
         )
         logger.info("build: %s kept from the file it replaces", table)
 

@@ -53,20 +53,17 @@ def tune(
     with all_or_nothing(con, autocommit):
         with cleaned_up(lambda: execute(con, "drop table if exists _recsys_tune_candidates")):
             run_file(con, step_file("tune/add_candidates"), {"tuned": tuned})
-            (n_candidates,) = execute(
-                con, "select count(*) from _recsys_tune_candidates"
-            ).fetchone() or (0,)
-            logger.info(
-                "tune: %s, %d configurations on the validation split",
-                ", ".join(tuned),
-                n_candidates,
-            )
             candidates = [
                 row[0]
                 for row in execute(
                     con, "select scored_as from _recsys_tune_candidates order by scored_as"
                 ).fetchall()
             ]
+            logger.info(
+                "tune: %s, %d configurations on the validation split",
+                ", ".join(tuned),
+                len(candidates),
+            )
             evaluation.run(
                 con,
                 "validation",
@@ -76,31 +73,44 @@ def tune(
             )
             run_file(con, step_file("tune/record_tuning"))
         run_file(con, step_file("evaluate/reset_evaluation"), {"split": "validation"})
-        changed = [
-            row[0]
-            for row in execute(
-                con,
-                "select model from ranking_tuning where chosen and candidate > 0 "
-                "and list_contains(?, model) order by model",
-                [tuned],
-            ).fetchall()
-        ]
-        if changed:
-            logger.info("tune: recomputing the weights of %s and the mart", ", ".join(changed))
-            pipeline.run(
-                con,
-                pipeline.Scope(
-                    "build",
-                    neighbors=frozenset(read_params(con).neighbors),
-                    steps=RECOMPUTED_STEPS,
-                    ranking=frozenset(changed),
-                    autocommit=autocommit,
-                    memory_limit=memory_limit,
-                ),
-            )
-        else:
-            logger.info("tune: every model kept its settings; nothing to recompute")
+        _recompute_changed(con, tuned, autocommit=autocommit, memory_limit=memory_limit)
     evaluation.cleanup(con)
+
+
+def _recompute_changed(
+    con: duckdb.DuckDBPyConnection,
+    tuned: Sequence[str],
+    *,
+    autocommit: bool,
+    memory_limit: str | None,
+) -> None:
+    """Recompute, in ``main``, the weights of the tuned models whose settings changed
+    (their chosen candidate is a grid row) and the steps of refresh; nothing when none
+    changed."""
+    changed = [
+        row[0]
+        for row in execute(
+            con,
+            "select model from ranking_tuning where chosen and candidate > 0 "
+            "and list_contains(?, model) order by model",
+            [list(tuned)],
+        ).fetchall()
+    ]
+    if not changed:
+        logger.info("tune: every model kept its settings; nothing to recompute")
+        return
+    logger.info("tune: recomputing the weights of %s and the mart", ", ".join(changed))
+    pipeline.run(
+        con,
+        pipeline.Scope(
+            "build",
+            neighbors=frozenset(read_params(con).neighbors),
+            steps=RECOMPUTED_STEPS,
+            ranking=frozenset(changed),
+            autocommit=autocommit,
+            memory_limit=memory_limit,
+        ),
+    )
 
 
 def _check(con: duckdb.DuckDBPyConnection, tuned: Sequence[str], names: Sequence[str]) -> None:
