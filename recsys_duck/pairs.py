@@ -32,7 +32,7 @@ import math
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Literal
@@ -249,12 +249,40 @@ def _compute_side(
     """Fill ``<side>_pair_sums`` batch by batch; returns the number of batches."""
     position = "movie_idx" if side == "item" else "user_idx"
     group = "user_idx" if side == "item" else "movie_idx"
-    # position, group are fixed column names chosen above, not user input.
+    return fill_pair_batches(
+        con,
+        f"{side}_pair_sums",
+        "_recsys_pair_entries",
+        (position, group),
+        mode,
+        memory_limit,
+        label=f"pair sums, {side} side",
+    )
+
+
+def fill_pair_batches(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    entries: str,
+    columns: tuple[str, str],
+    mode: Mode,
+    memory_limit: str | None,
+    *,
+    label: str,
+    params: Mapping[str, object] | None = None,
+) -> int:
+    """Fill ``table`` by its ``<table>.batch.sql``, a self-join of the staged ratings
+    ``entries`` on ``columns[1]`` aggregated by pairs of ``columns[0]`` (positions
+    0 .. n-1), over the ranges of positions that ``<table>.work.sql`` cuts: as the pair
+    sums are filled (dense or sparse batches, see above). ``params`` are bound in both
+    parts besides ``lo`` and ``hi``. Returns the number of batches."""
+    position, group = columns
+    # entries, position, group are fixed names chosen by the callers, not user input.
     n, n_ratings, triples = execute(
         con,
-        f"select (select count(distinct {position}) from _recsys_pair_entries), "  # noqa: S608
+        f"select (select count(distinct {position}) from {entries}), "  # noqa: S608
         f"coalesce(sum(n), 0), coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) as n "
-        f"from _recsys_pair_entries group by {group})",
+        f"from {entries} group by {group})",
     ).fetchone() or (0, 0, 0)
     possible = n * (n - 1) / 2
     if mode == "auto":
@@ -264,11 +292,10 @@ def _compute_side(
     work = BATCH_TRIPLES
     if dense:
         work = max(work, DENSE_TRIPLES_PER_RATING * n_ratings)
-    table = f"{side}_pair_sums"
-    batches = sql_batches(con, part_file(table, "work"), work)
+    batches = sql_batches(con, part_file(table, "work"), work, params)
     logger.info(
-        "pair sums: %s side, %d positions, %.3g triples, %s, %d batches",
-        side,
+        "%s: %d positions, %.3g triples, %s, %d batches",
+        label,
         n,
         triples,
         "dense" if dense else "sparse",
@@ -278,9 +305,9 @@ def _compute_side(
     with memory_for_arrays(con, memory_limit) if dense else nullcontext(0) as bits:
         if dense:
             allow_array_aggregates(con, bits)
-        with tracked(f"pair sums, {side} side", len(batches), "batches") as advance:
+        with tracked(label, len(batches), "batches") as advance:
             for lo, hi in batches:
-                run_file(con, path, {"lo": lo, "hi": hi})
+                run_file(con, path, {**(params or {}), "lo": lo, "hi": hi})
                 advance(1)
     return len(batches)
 

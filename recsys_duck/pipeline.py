@@ -142,8 +142,6 @@ NEIGHBOR_INPUTS = {"content": ("10_staging", "content_profiles")}
 #: (bench/results: 500k-row batches beat 2M and 16M on ml-latest-small and at 10M
 #: ratings, when the batches joined movies rather than profiles).
 CONTENT_BATCH_ROWS = 500_000
-#: Joined rows per batch of rp3beta's walks (ml-latest-small: 60M in all, 3 batches).
-WALK_BATCH_ROWS = 25_000_000
 #: Ratings per batch of users of the recommendations mart (ml-latest-small: one batch).
 MART_BATCH_RATINGS = 4_000_000
 #: The range [lo, hi) of a single batch: every id and position (ids are 32-bit integers).
@@ -562,8 +560,10 @@ def _fill_weights(ctx: Context) -> None:
         algorithm = str(model["algorithm"])
         logger.info("item_weights: %s (%s)", model["model"], algorithm)
         variant = f"item_weights.{algorithm}"
-        if has_part(variant, "batch"):
-            fill_in_batches(ctx.con, variant, WALK_BATCH_ROWS, params=model)
+        if has_part(variant, "batch") and ctx.scope.phase == "compute":
+            fill_in_batches(ctx.con, variant, None, count=ctx.scope.spark_batches, params=model)
+        elif has_part(variant, "batch"):
+            _fill_pairs(ctx, variant, model)
         elif has_part(variant, "epoch"):
             # Each step sums ~100 parts into each of up to millions of integer slots: a
             # perfect hash table (slot ranges up to 2^24) halves its time at 10M ratings.
@@ -578,6 +578,28 @@ def _fill_weights(ctx: Context) -> None:
             )
         else:
             run_file(ctx.con, part_file("item_weights", algorithm), model)
+
+
+def _fill_pairs(ctx: Context, variant: str, model: Mapping[str, object]) -> None:
+    """Fill a model's weights whose batch part is a self-join of the ratings aggregated
+    by pairs of movies (rp3beta's walk sums, staged as ``_recsys_walk_entries``): its
+    batches cut and aggregated as the pair sums are (:func:`recsys_duck.pairs.fill_pair_batches`),
+    between its prepare and finish parts; its cleanup runs even on error."""
+    values = {**settings(ctx.con), **model}
+    with cleaned_up(lambda: _run_part(ctx.con, variant, "cleanup", values)):
+        _run_part(ctx.con, variant, "prepare", values)
+        n = pairs.fill_pair_batches(
+            ctx.con,
+            variant,
+            "_recsys_walk_entries",
+            ("movie_idx", "user_idx"),
+            "auto",
+            ctx.scope.memory_limit,
+            label=f"{variant}, {model['model']}",
+            params=values,
+        )
+        _run_part(ctx.con, variant, "finish", values)
+    ctx.report.batches[f"{variant}, {model['model']}"] = n
 
 
 def _freshness(ctx: Context) -> None:
