@@ -40,7 +40,7 @@ import pandas as pd
 import scipy
 import scipy.sparse as sp
 
-from bench.references import Neighbors, content_top_k, top_k_neighbors
+from bench.references import Neighbors, content_top_k, ranking_weights, top_k_neighbors
 from recsys_duck import Recommender, pipeline
 from recsys_duck.params import BuildParams, Method
 from tests.reference import cosine_of_columns, rating_matrix
@@ -81,6 +81,7 @@ class ReferenceRun:
     parts: dict[str, float]
     item: Neighbors
     user: Neighbors
+    weights: dict[str, Neighbors]
 
     @property
     def wall_seconds(self) -> float:
@@ -108,7 +109,9 @@ def time_build(data_dir: Path, db_path: Path) -> BuildRun:
 
 def scipy_reference(ratings_csv: Path, k: int, db_path: Path) -> ReferenceRun:
     """Item-item and user-user cosine top-k with scipy.sparse, timed from the CSV read,
-    and the content top-k with dense numpy over the built database's content_features.
+    the content top-k with dense numpy over the built database's content_features, and
+    the ranking weights of every row of its ranking_models with scipy and numpy
+    (:func:`bench.references.ranking_weights`).
 
     With X the sparse user x movie rating matrix (missing ratings are 0), the cosines of
     its columns (items) and of its rows (users), as the tests compute them
@@ -130,17 +133,26 @@ def scipy_reference(ratings_csv: Path, k: int, db_path: Path) -> ReferenceRun:
     with duckdb.connect(str(db_path), read_only=True) as con:
         features = con.execute("select movie_id, feature, value from content_features")
         columns = features.fetchnumpy()
+        models = con.execute("select * from ranking_models order by model").df()
     content_start = time.perf_counter()
     content_top_k(columns["movie_id"], columns["feature"], columns["value"], k)
     content_done = time.perf_counter()
+
+    x = sp.csr_array(matrix.x)
+    weights = {
+        str(model["model"]): ranking_weights(x, matrix.movie_ids.astype(np.int64), dict(model))
+        for _, model in models.iterrows()
+    }
+    weights_done = time.perf_counter()
 
     parts = {
         "read_csv_and_matrix": read_done - start,
         "item_item": item_done - read_done,
         "user_user": user_done - item_done,
         "content": content_done - content_start,
+        "ranking_weights": weights_done - content_done,
     }
-    return ReferenceRun(parts=parts, item=item, user=user)
+    return ReferenceRun(parts=parts, item=item, user=user, weights=weights)
 
 
 def agreement(rec: Recommender, table: str, reference: Neighbors) -> dict[str, float | None]:
@@ -164,6 +176,27 @@ def agreement(rec: Recommender, table: str, reference: Neighbors) -> dict[str, f
         "max_abs_similarity_difference": (
             float(np.abs(similarity - reference.similarity).max()) if same_rows else None
         ),
+    }
+
+
+def weights_agreement(rec: Recommender, model: str, reference: Neighbors) -> dict[str, float]:
+    """How far a model's rows of item_weights are from the reference's: the share of
+    the reference's (movie, neighbour) pairs that item_weights holds (short of 1 where
+    values tie at the k-th place up to rounding), the share of item_weights' pairs that
+    the reference holds, and the largest weight difference on the pairs both hold."""
+    sql = rec.con.execute(
+        "select movie_id, neighbor_id, weight from item_weights where model = ?", [model]
+    ).fetchnumpy()
+    sql_key = np.asarray(sql["movie_id"], dtype=np.int64) << 32 | np.asarray(
+        sql["neighbor_id"], dtype=np.int64
+    )
+    ref_key = reference.row_id << 32 | reference.neighbor_id
+    common, in_sql, in_ref = np.intersect1d(sql_key, ref_key, return_indices=True)
+    difference = np.abs(np.asarray(sql["weight"])[in_sql] - reference.similarity[in_ref])
+    return {
+        "reference_pairs_in_sql": common.size / max(ref_key.size, 1),
+        "sql_pairs_in_reference": common.size / max(sql_key.size, 1),
+        "max_abs_weight_difference": float(difference.max()) if difference.size else 0.0,
     }
 
 
@@ -251,7 +284,8 @@ def build_table(result: dict[str, Any]) -> str:
     steps = build["median_run_steps"]
     rows = [
         [
-            "reference (scipy read CSV + item + user top-k, numpy content top-k)",
+            "reference (scipy read CSV + item + user top-k, numpy content top-k, "
+            "scipy/numpy ranking weights)",
             f"{reference['median_wall_seconds']:.3f}",
             "1.00",
             "",
@@ -266,6 +300,22 @@ def build_table(result: dict[str, Any]) -> str:
             "build, total wall",
             f"{build['median_wall_seconds']:.3f}",
             f"{ratios['build_over_reference']:.1f}",
+            "reference (item + user + content + ranking weights)",
+        ]
+    )
+    rows.append(
+        [
+            "build, total wall",
+            f"{build['median_wall_seconds']:.3f}",
+            f"{ratios['build_over_reference_without_ranking_weights']:.1f}",
+            "reference (item + user + content)",
+        ]
+    )
+    rows.append(
+        [
+            "build without item_weights",
+            f"{build['median_wall_seconds'] - steps.get('item_weights', 0.0):.3f}",
+            f"{ratios['build_without_ranking_weights_over_reference_without']:.1f}",
             "reference (item + user + content)",
         ]
     )
@@ -302,6 +352,12 @@ def build_table(result: dict[str, Any]) -> str:
             f"{rerun['item_neighbors'] + rerun['user_neighbors']:.3f}",
             f"{ratios['item_user_neighbors_over_reference']:.1f}",
             "scipy reference (item + user only)",
+        ],
+        [
+            "build: item_weights",
+            f"{steps.get('item_weights', 0.0):.3f}",
+            f"{ratios['item_weights_over_reference_ranking_weights']:.1f}",
+            "scipy/numpy: ranking weights",
         ],
         [
             "re-run: content_neighbors",
@@ -342,6 +398,10 @@ def run(data_dir: Path, repeats: int, queries: int, seed: int) -> dict[str, Any]
                 "item_neighbors": agreement(rec, "item_neighbors", references[-1].item),
                 "user_neighbors": agreement(rec, "user_neighbors", references[-1].user),
             }
+            agreements |= {
+                f"item_weights {model}": weights_agreement(rec, model, weights)
+                for model, weights in references[-1].weights.items()
+            }
             latency = recommend_latency(rec, queries, seed)
             machine = machine_info(rec)
         reruns = time_neighbor_files(db_paths[-1], repeats)
@@ -352,8 +412,11 @@ def run(data_dir: Path, repeats: int, queries: int, seed: int) -> dict[str, Any]
     median_ref = next(r for r in references if r.wall_seconds == ref_wall)
     rerun_medians = {name: median(runs) for name, runs in reruns.items()}
     similarity_steps = sum(median_build.steps[step] for step in SIMILARITY_STEPS)
-    # The part of the reference that the item and user steps compare with.
-    item_user_ref = ref_wall - median_ref.parts["content"]
+    # The part of the reference that the item and user steps compare with, and the part
+    # that the build had before the ranking weights (issue 18's reference).
+    item_user_ref = ref_wall - median_ref.parts["content"] - median_ref.parts["ranking_weights"]
+    without_weights_ref = ref_wall - median_ref.parts["ranking_weights"]
+    build_without_weights = build_wall - median_build.steps.get("item_weights", 0.0)
     return {
         "dataset": {
             "path": str(data_dir),
@@ -382,6 +445,13 @@ def run(data_dir: Path, repeats: int, queries: int, seed: int) -> dict[str, Any]
         },
         "ratios": {
             "build_over_reference": build_wall / ref_wall,
+            "build_over_reference_without_ranking_weights": build_wall / without_weights_ref,
+            "build_without_ranking_weights_over_reference_without": build_without_weights
+            / without_weights_ref,
+            "item_weights_over_reference_ranking_weights": median_build.steps.get(
+                "item_weights", 0.0
+            )
+            / median_ref.parts["ranking_weights"],
             "build_over_item_user_reference": build_wall / item_user_ref,
             "content_neighbors_over_reference_content": rerun_medians["content_neighbors"]
             / median_ref.parts["content"],

@@ -341,3 +341,140 @@ def compare(
         int(only_ref.sum()),
         None,
     )
+
+
+# -- ranking models (item_weights): the same weights with scipy.sparse and numpy ----------
+
+#: Targets per block of item_ridge's batched solve (block x neighbours^2 doubles).
+RIDGE_BLOCK = 512
+
+
+def ranking_weights(x: sp.csr_array, movie_ids: IntArray, settings: dict[str, object]) -> Neighbors:
+    """The rows of ``item_weights`` of one ``ranking_models`` row, computed on the sparse
+    user x movie rating matrix ``x`` (movies in id order) by the formulas in the headers
+    of ``sql/40_neighbors/item_weights.<algorithm>.sql``: ``row_id`` is the movie i whose
+    rating scores, ``neighbor_id`` the movie j scored, ``similarity`` the weight w(i, j).
+    The reference that ``bench/bench_build.py`` times the build's ranking weights
+    against: sparse products for the pair sums, each row's top k as
+    :func:`top_k_neighbors` picks it (exact values, ties by the smaller id; the SQL
+    ranks values rounded to 12 places), and item_ridge's systems solved by the same
+    conjugate-gradient steps, batched over targets in numpy.
+    """
+    algorithm = str(settings["algorithm"])
+    if algorithm == "item_knn":
+        return _item_knn(x, movie_ids, settings)
+    if algorithm == "rp3beta":
+        return _rp3beta(x, movie_ids, settings)
+    if algorithm == "item_ridge":
+        return _item_ridge(x, movie_ids, settings)
+    raise ValueError(f"no reference for the ranking algorithm {algorithm!r}")
+
+
+def _binary(x: sp.csr_array) -> sp.csr_array:
+    import scipy.sparse as sp
+
+    b = sp.csr_array(x, dtype=np.float64, copy=True)
+    b.data[:] = 1.0
+    return b
+
+
+def _row_index(m: sp.csr_array) -> IntArray:
+    return np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+
+
+def _normalized(neighbors: Neighbors) -> Neighbors:
+    """Each row's weights divided by the row's sum."""
+    _, start = np.unique(neighbors.row_id, return_index=True)
+    sums = np.add.reduceat(neighbors.similarity, start) if start.size else start
+    counts = np.diff(np.append(start, neighbors.row_id.size))
+    return Neighbors(
+        neighbors.row_id, neighbors.neighbor_id, neighbors.similarity / np.repeat(sums, counts)
+    )
+
+
+def _item_knn(x: sp.csr_array, movie_ids: IntArray, s: dict[str, object]) -> Neighbors:
+    """sim(i, j) = x_i . x_j / (|x_i| |x_j| + shrinkage), top k, rows normalised."""
+    import scipy.sparse as sp
+
+    m = sp.csc_array(x if s["rating_values"] else _binary(x))
+    g = sp.csr_array(m.T @ m)
+    norms = np.sqrt(g.diagonal())
+    g.data = g.data / (norms[_row_index(g)] * norms[g.indices] + float(str(s["shrinkage"])))
+    top = top_k_neighbors(g, movie_ids, int(str(s["neighbors"])))
+    return _normalized(top) if s["normalize"] else top
+
+
+def _rp3beta(x: sp.csr_array, movie_ids: IntArray, s: dict[str, object]) -> Neighbors:
+    """W(i, j) = n_i^-alpha n_j^-beta sum_{u rated i and j} n_u^-alpha, top k."""
+    import scipy.sparse as sp
+
+    alpha, beta = float(str(s["alpha"])), float(str(s["beta"]))
+    b = _binary(x)
+    n_user = np.asarray(b.sum(axis=1)).ravel()
+    n_movie = np.asarray(b.sum(axis=0)).ravel()
+    to_user = sp.csr_array(sp.diags_array(n_movie**-alpha) @ b.T)
+    to_movie = sp.csr_array(sp.diags_array(n_user**-alpha) @ b @ sp.diags_array(n_movie**-beta))
+    walk = sp.csr_array(to_user @ to_movie)
+    top = top_k_neighbors(walk, movie_ids, int(str(s["neighbors"])))
+    return _normalized(top) if s["normalize"] else top
+
+
+def _item_ridge(x: sp.csr_array, movie_ids: IntArray, s: dict[str, object]) -> Neighbors:
+    """Movie j regressed on its k nearest movies N(j) by 0/1 cosine:
+    (G_NN + l2 I) w = G_Nj with G = B'B, by ``steps`` conjugate-gradient steps from 0."""
+    import scipy.sparse as sp
+
+    k, l2, steps = int(str(s["neighbors"])), float(str(s["l2"])), int(str(s["steps"]))
+    b = sp.csc_array(_binary(x))
+    g = sp.csr_array(b.T @ b)
+    degree = g.diagonal()
+    cosine = g.copy()
+    cosine.data = cosine.data / np.sqrt(degree[_row_index(cosine)] * degree[cosine.indices])
+    n = g.shape[0]
+    near = top_k_neighbors(cosine, np.arange(n, dtype=np.int64), k)
+    del cosine
+    # Counts are exact in float32; the dense Gram is read block by block.
+    dense = g.astype(np.float32).toarray()
+    targets, start = np.unique(near.row_id, return_index=True)
+    counts = np.diff(np.append(start, near.row_id.size))
+    width = int(counts.max()) if counts.size else 0
+    slot = np.arange(near.row_id.size) - np.repeat(start, counts)
+    index = np.zeros((targets.size, width), dtype=np.int64)
+    valid = np.zeros((targets.size, width), dtype=bool)
+    row = np.repeat(np.arange(targets.size), counts)
+    index[row, slot] = near.neighbor_id
+    valid[row, slot] = True
+    weights = np.zeros((targets.size, width))
+    for lo in range(0, targets.size, RIDGE_BLOCK):
+        hi = min(lo + RIDGE_BLOCK, targets.size)
+        idx, ok = index[lo:hi], valid[lo:hi]
+        both = ok[:, :, None] & ok[:, None, :]
+        a = np.where(both, dense[idx[:, :, None], idx[:, None, :]], 0.0).astype(np.float64)
+        diagonal = np.where(ok, degree[idx] + l2, 1.0)
+        a[:, np.arange(width), np.arange(width)] = diagonal
+        rhs = np.where(ok, dense[idx, targets[lo:hi, None]], 0.0).astype(np.float64)
+        weights[lo:hi] = _conjugate_gradients(a, rhs, steps)
+    return Neighbors(
+        row_id=movie_ids[index[valid]],
+        neighbor_id=movie_ids[np.repeat(targets, counts)],
+        similarity=weights[valid],
+    )
+
+
+def _conjugate_gradients(a: FloatArray, rhs: FloatArray, steps: int) -> FloatArray:
+    """``steps`` conjugate-gradient steps from 0 on each system a[t] w = rhs[t]."""
+    w = np.zeros_like(rhs)
+    residual = rhs.copy()
+    direction = rhs.copy()
+    square = np.einsum("ti,ti->t", residual, residual)
+    for _ in range(steps):
+        product = np.einsum("tij,tj->ti", a, direction)
+        curvature = np.einsum("ti,ti->t", direction, product)
+        size = np.divide(square, curvature, out=np.zeros_like(square), where=curvature != 0)
+        w += size[:, None] * direction
+        residual -= size[:, None] * product
+        new_square = np.einsum("ti,ti->t", residual, residual)
+        turn = np.divide(new_square, square, out=np.zeros_like(square), where=square != 0)
+        direction = residual + turn[:, None] * direction
+        square = new_square
+    return w
