@@ -27,22 +27,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 import jinja2
-import matplotlib
 import pandas as pd
 from markupsafe import Markup
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from recsys_duck import storage
 from recsys_duck.errors import InvalidArgumentError, NotBuiltError, NotFoundError
 from recsys_duck.params import read_params
 from recsys_duck.sql import execute, query_file, step_file
+
+if TYPE_CHECKING:
+    # matplotlib is imported where a figure is drawn: it takes about half a second to
+    # import, which every other command would pay through recsys_duck's imports.
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +205,8 @@ class _Page:
 
     def figure(self, fig: Figure, alt: str, caption: str) -> None:
         """Embed ``fig`` as a base64 PNG with a one-line caption."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
         buffer = io.BytesIO()
         FigureCanvasAgg(fig)
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
@@ -251,6 +254,8 @@ def write_report(
     _require_views(con)
     chosen = _example_users(con, users, seed)
     page = _Page()
+    import matplotlib
+
     with matplotlib.rc_context(cast(Any, dict(STYLE))):
         _dataset_section(con, page)
         _similarity_section(con, page)
@@ -728,6 +733,8 @@ def _document(con: duckdb.DuckDBPyConnection, page: _Page) -> str:
 
 
 def _new_figure(height: float, ncols: int = 1) -> tuple[Figure, list[Axes]]:
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
@@ -837,6 +844,8 @@ def _ranking_figure(ranking: pd.DataFrame, colours: Mapping[str, str], n_folds: 
         ax.set_xlabel("k (list length)")
         ax.set_title(titles[metric])
         ax.set_xlim(0.5, max_k + 0.5)
+        from matplotlib.ticker import MaxNLocator
+
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(bottom=0)
     handles, labels = axes[0].get_legend_handles_labels()
