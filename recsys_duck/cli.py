@@ -474,26 +474,42 @@ def _in_place_options(fn: F) -> F:
     help="Also recompute the baseline and the marts (as the refresh verb does), in the "
     "same transaction.",
 )
+@click.option(
+    "--defer-weights",
+    is_flag=True,
+    help="Leave the ranking methods' weights (item_weights) stale for the refresh "
+    "instead of recomputing the rows the new ratings change (most of them when the "
+    "ratings touch popular movies).",
+)
 @click.pass_context
 def add_ratings_command(
-    ctx: click.Context, file: Path, memory_limit: str | None, wait_seconds: float, refresh: bool
+    ctx: click.Context,
+    file: Path,
+    memory_limit: str | None,
+    wait_seconds: float,
+    refresh: bool,
+    defer_weights: bool,
 ) -> None:
     """Add new ratings (a CSV with ratings.csv's columns) to a built database.
 
-    Updates the co-rating sums and re-ranks only the neighbours of the movies and users
-    the new ratings affect, in one transaction: recommendations by macro use them at
-    once. The baseline biases and the marts (popular_movies, recommendations) are
-    marked stale in the freshness table until `recsys-duck refresh` (or --refresh),
-    after which the database equals a full rebuild. Pairs already rated are refused.
+    Updates the co-rating sums and re-ranks only the neighbours and ranking weights of
+    the movies and users the new ratings affect, in one transaction: recommendations by
+    macro use them at once. The baseline biases and the marts (popular_movies,
+    recommendations), and item_weights with --defer-weights, are marked stale in the
+    freshness table until `recsys-duck refresh` (or --refresh), after which the
+    database equals a full rebuild. Pairs already rated are refused.
 
     \b
     Example:
         recsys-duck add-ratings new_ratings.csv
+        recsys-duck add-ratings new_ratings.csv --defer-weights
         recsys-duck add-ratings new_ratings.csv --refresh
     """
     settings: _Settings = ctx.obj
     with Recommender(settings.db, memory_limit=memory_limit) as rec:
-        report = rec.add_ratings(file, refresh=refresh, wait_seconds=wait_seconds)
+        report = rec.add_ratings(
+            file, refresh=refresh, defer_weights=defer_weights, wait_seconds=wait_seconds
+        )
     logging.getLogger(__name__).info(
         "added %d ratings to %s in %.1f s (neighbours of %d movies and %d users refreshed)",
         report.n_ratings,
@@ -512,7 +528,8 @@ def add_ratings_command(
 @_in_place_options
 @click.pass_context
 def refresh_command(ctx: click.Context, memory_limit: str | None, wait_seconds: float) -> None:
-    """Recompute what add-ratings left stale: the baseline biases and the marts.
+    """Recompute what add-ratings left stale: the baseline biases, the marts and
+    item_weights if deferred.
 
     The freshness table lists them, since when they are stale and how many ratings were
     added since; afterwards none is stale and the database equals a full rebuild.

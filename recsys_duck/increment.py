@@ -12,14 +12,18 @@ one transaction:
    lists the movies (users) whose similarities change: those with a new rating and
    everything paired with them, as a norm changes with every rating;
 3. ``item_neighbors`` / ``user_neighbors``: those rows are ranked again by the same
-   ``<table>.refresh.sql`` that ranks every row at a build;
+   ``<table>.refresh.sql`` that ranks every row at a build; ``item_weights``: the rows
+   of every ranking model that the new ratings can change (``item_weights.increment.sql``
+   says which), unless ``defer_weights`` leaves them to refresh;
 4. ``freshness``: the tables whose computation is global (the baseline biases, an
    alternating least squares fit over all ratings, and the marts popular_movies and
-   recommendations: :data:`recsys_duck.pipeline.DEFERRED`) are marked stale, with the
-   number of ratings added since they were computed.
+   recommendations: :data:`recsys_duck.pipeline.DEFERRED`), and item_weights when
+   deferred, are marked stale, with the number of ratings added since they were computed.
 
-The ``refresh`` scope recomputes the deferred tables and marks them fresh; ``add-ratings
---refresh`` runs both in one transaction. Only the sides the build computed
+The ``refresh`` scope recomputes the deferred tables (item_weights only when stale) and
+marks them fresh; ``add-ratings --refresh`` runs both in one transaction. Once
+item_weights is stale, add-ratings leaves it stale (patching the rows of a second batch
+of ratings would not make it exact) until a refresh. Only the sides the build computed
 (``recsys_params.build_item_neighbors``, ``build_user_neighbors``) are maintained; the
 others stay empty. After a refresh the database equals a full rebuild: half-star
 products add up exactly in any order, so the pair sums, similarities and neighbour
@@ -62,11 +66,16 @@ class IncrementReport:
 
 
 def add_ratings(
-    con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, refresh: bool = False
+    con: duckdb.DuckDBPyConnection,
+    path: str | os.PathLike[str],
+    *,
+    refresh: bool = False,
+    defer_weights: bool = False,
 ) -> IncrementReport:
-    """Add the ratings of ``path``, keep the pair sums and neighbour tables exact and
-    mark the deferred tables stale, in one transaction (all or nothing); with
-    ``refresh``, recompute those too in the same transaction."""
+    """Add the ratings of ``path``, keep the pair sums, neighbour tables and (unless
+    ``defer_weights``) the ranking weights exact and mark the deferred tables stale, in
+    one transaction (all or nothing); with ``refresh``, recompute those too in the same
+    transaction."""
     folders = run_folders(con)
     if folders:
         raise RecsysError(
@@ -75,7 +84,9 @@ def add_ratings(
             "--engine spark"
         )
     neighbors = frozenset(read_params(con).neighbors)
-    scope = pipeline.Scope("increment", neighbors=neighbors, new_ratings=Path(path))
+    scope = pipeline.Scope(
+        "increment", neighbors=neighbors, new_ratings=Path(path), defer_weights=defer_weights
+    )
     try:
         with transaction(con):
             run = pipeline.run(con, scope)
@@ -106,5 +117,6 @@ def refresh(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     neighbors = frozenset(read_params(con).neighbors)
     with transaction(con):
         run = pipeline.run(con, pipeline.Scope("refresh", neighbors=neighbors))
-    logger.info("refresh: %s recomputed in %.2f s", ", ".join(pipeline.DEFERRED), run.total_seconds)
+    tables = [*pipeline.DEFERRED, *([pipeline.WEIGHTS] if run.weights_computed else [])]
+    logger.info("refresh: %s recomputed in %.2f s", ", ".join(tables), run.total_seconds)
     return run.seconds

@@ -97,6 +97,10 @@ COMMANDS: dict[Mode, str] = {
 #: moves the baseline's fit and every user's list), and the modes that compute them.
 DEFERRED = ("baseline_biases", "popular_movies", "recommendations")
 RECOMPUTED: frozenset[Mode] = frozenset(("build", "train", "refresh"))
+#: The ranking methods' weights: exact after add-ratings, unless it defers them to
+#: refresh (``defer_weights``: most rows follow a new rating of a popular movie, so
+#: keeping them exact costs about as much as computing them).
+WEIGHTS = "item_weights"
 
 #: The objects of content similarity (from movies and tags, not ratings): a training fold
 #: computes them again from the tags known at training time (prepare_evaluation.sql).
@@ -167,7 +171,8 @@ class Scope:
     ``previous``.
     ``new_ratings`` (increment) is the CSV file of ratings to add; ``params`` (build) the
     settings written to ``recsys_params``. ``ranking`` names the models of
-    ``ranking_models`` whose weights to compute (None: every one).
+    ``ranking_models`` whose weights to compute (None: every one). ``defer_weights``
+    (increment): leave ``item_weights`` as it is and mark it stale.
     """
 
     mode: Mode
@@ -187,6 +192,7 @@ class Scope:
     handoff: Handoff | None = None
     spark_batches: int | None = None
     ranking: frozenset[str] | None = None
+    defer_weights: bool = False
 
 
 class Handoff(Protocol):
@@ -216,6 +222,10 @@ class RunReport:
     batches: dict[str, int] = field(default_factory=dict)
     #: The warehouse folder of a build that Spark computed.
     spark_run: Path | None = None
+    #: Whether item_weights was computed (in full or the rows a change touched), or
+    #: left stale by add-ratings.
+    weights_computed: bool = False
+    weights_deferred: bool = False
 
     @property
     def total_seconds(self) -> float:
@@ -406,6 +416,22 @@ def _pairs_wanted(scope: Scope) -> bool:
     return bool(set(PAIR_SUMS) & scope.neighbors)
 
 
+def weights_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether an add-ratings deferred ``item_weights`` since it was last computed."""
+    row = execute(con, "select is_stale from freshness where table_name = ?", [WEIGHTS]).fetchone()
+    return bool(row and row[0])
+
+
+def _fresh_tables(ctx: Context) -> list[str]:
+    """The tables of ``freshness`` this run computed from every rating (build, refresh)
+    or left stale (increment)."""
+    if ctx.scope.mode == "increment":
+        weights = ctx.report.weights_deferred
+    else:  # tune recomputes some models' weights only
+        weights = ctx.report.weights_computed and ctx.scope.ranking is None
+    return [*DEFERRED, *([WEIGHTS] if weights else [])]
+
+
 def _movie_terms(ctx: Context) -> None:
     ctx.report.vocabulary = content.build_movie_terms(ctx.con)
 
@@ -545,11 +571,22 @@ def _item_weights(ctx: Context) -> None:
     ``steps`` times (:func:`fill_by_epochs`). Each replaces the rows of the movies its
     scope lists: every movie at a build (``item_weights.scope.sql``), at add-ratings
     those whose rows the new ratings can change (``item_weights.increment.sql``, which
-    says why that is exact)."""
+    says why that is exact). add-ratings leaves them stale instead when the scope defers
+    them or they are stale already; refresh recomputes them when stale."""
+    if ctx.scope.mode in ("increment", "refresh"):
+        stale = weights_stale(ctx.con)
+        if ctx.scope.mode == "refresh" and not stale:
+            return
+        if ctx.scope.mode == "increment" and (stale or ctx.scope.defer_weights):
+            # Once stale, patching the rows of more ratings would not make them exact.
+            logger.info("item_weights: left stale for the refresh")
+            ctx.report.weights_deferred = True
+            return
     scope = "increment" if ctx.scope.mode == "increment" else "scope"
     with cleaned_up(lambda: run_file(ctx.con, part_file("item_weights", "cleanup"))):
         run_file(ctx.con, part_file("item_weights", scope))
         _fill_weights(ctx)
+    ctx.report.weights_computed = True
 
 
 def _fill_weights(ctx: Context) -> None:
@@ -607,12 +644,15 @@ def _fill_pairs(ctx: Context, variant: str, model: Mapping[str, object]) -> None
 def _freshness(ctx: Context) -> None:
     """Mark the deferred tables fresh (build, refresh) or stale by the ratings just added
     (increment), in ``freshness``."""
+    tables = _fresh_tables(ctx)
     if ctx.scope.mode == "increment":
         run_file(
-            ctx.con, step_file("pipeline/mark_stale"), {"n_ratings": ctx.report.rows["ratings"]}
+            ctx.con,
+            step_file("pipeline/mark_stale"),
+            {"n_ratings": ctx.report.rows["ratings"], "tables": tables},
         )
     else:
-        run_file(ctx.con, step_file("pipeline/mark_fresh"), {"tables": list(DEFERRED)})
+        run_file(ctx.con, step_file("pipeline/mark_fresh"), {"tables": tables})
 
 
 def _batched(table: str, work: float) -> Callable[[Context], None]:
@@ -710,7 +750,7 @@ PLAN: tuple[Step, ...] = (
     Step(
         "item_weights",
         _item_weights,
-        MODES,
+        MODES | {"refresh"},
         ("item_weights",),
         "item",
         predictors=False,

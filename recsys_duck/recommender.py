@@ -204,13 +204,20 @@ class Recommender:
         return report
 
     def add_ratings(
-        self, path: str | os.PathLike[str], *, refresh: bool = False, wait_seconds: float = 0.0
+        self,
+        path: str | os.PathLike[str],
+        *,
+        refresh: bool = False,
+        defer_weights: bool = False,
+        wait_seconds: float = 0.0,
     ) -> increment.IncrementReport:
         """Add the new ratings of a CSV file (ratings.csv's columns) to a built database
         without a rebuild (the plan's ``increment`` scope, :mod:`recsys_duck.increment`):
-        the ratings, pair sums and neighbour tables are exact at once; the baseline
-        biases and the marts are marked stale in ``freshness`` until :meth:`refresh`
-        (or ``refresh=True``), after which the database equals a full rebuild. A bad
+        the ratings, pair sums, neighbour tables and ranking weights are exact at once
+        (``defer_weights``: the weights are left to the refresh, which is much faster
+        when the ratings touch popular movies); the baseline biases and the marts are
+        marked stale in ``freshness`` until :meth:`refresh` (or ``refresh=True``),
+        after which the database equals a full rebuild. A bad
         file raises :class:`DataError` naming the line and column. All or nothing, in
         place: no other process may have the file open meanwhile; while one has, it
         waits up to ``wait_seconds`` for it to close the file."""
@@ -222,11 +229,12 @@ class Recommender:
                 _,
             ),
         ):
-            return increment.add_ratings(con, path, refresh=refresh)
+            return increment.add_ratings(con, path, refresh=refresh, defer_weights=defer_weights)
 
     def refresh(self, *, wait_seconds: float = 0.0) -> dict[str, float]:
         """Recompute what add-ratings left stale (the ``freshness`` table: baseline
-        biases, popular_movies, recommendations) from every rating, in place and all or
+        biases, popular_movies, recommendations, and item_weights if deferred) from every
+        rating, in place and all or
         nothing, as :meth:`add_ratings` writes. Returns the seconds of each step."""
         self.require_built()
         with (

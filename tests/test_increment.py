@@ -98,10 +98,13 @@ def test_tiny_add_equals_rebuild(tmp_path: Path) -> None:
         for name, before in deferred.items():
             again = rec.sql(f"select * from {name} order by all")  # noqa: S608
             pd.testing.assert_frame_equal(again, before, obj=name)
-        stale = _freshness(rec)
-        assert list(stale["table_name"]) == sorted(DEFERRED)
+        rows = _freshness(rec)
+        assert list(rows["table_name"]) == sorted([*DEFERRED, "item_weights"])
+        stale = rows[rows["table_name"] != "item_weights"]
         assert stale["is_stale"].all() and (stale["ratings_added_since"] == 2).all()
         assert stale["stale_since"].notna().all()
+        weights = rows[rows["table_name"] == "item_weights"].iloc[0]
+        assert not weights["is_stale"] and weights["ratings_added_since"] == 0
         rec.refresh()
         assert not _freshness(rec)["is_stale"].any()
         assert (_freshness(rec)["ratings_added_since"] == 0).all()
@@ -110,6 +113,32 @@ def test_tiny_add_equals_rebuild(tmp_path: Path) -> None:
 
 def _freshness(rec: Recommender) -> pd.DataFrame:
     return rec.sql("select * from freshness order by table_name")
+
+
+def test_deferred_weights_stay_as_they_were_until_the_refresh(tmp_path: Path) -> None:
+    """add-ratings with defer_weights leaves item_weights as the base build computed it
+    and marks it stale; a second add-ratings, even without the flag, keeps it stale (a
+    patch of its rows would not be exact); the refresh recomputes it: a full rebuild."""
+    n = len(pd.read_csv(TINY / "ratings.csv"))
+    first = _split(TINY, tmp_path / "base", np.arange(n) >= n - 3)
+    second = tmp_path / "second.csv"
+    rows = pd.read_csv(first, dtype=str)
+    rows.iloc[:1].to_csv(first, index=False)
+    rows.iloc[1:].to_csv(second, index=False)
+    with Recommender(":memory:") as rec, Recommender(":memory:") as full:
+        rec.build(tmp_path / "base", TINY_PARAMS)
+        before = _table(rec, "item_weights")
+        rec.add_ratings(first, defer_weights=True)
+        pd.testing.assert_frame_equal(_table(rec, "item_weights"), before)
+        rec.add_ratings(second)
+        pd.testing.assert_frame_equal(_table(rec, "item_weights"), before)
+        weights = _freshness(rec).set_index("table_name").loc["item_weights"]
+        assert weights["is_stale"] and weights["ratings_added_since"] == 3
+        rec.refresh()
+        assert not _freshness(rec)["is_stale"].any()
+        full.build(TINY, TINY_PARAMS)
+        assert not _table(rec, "item_weights").equals(before)
+        _assert_same(rec, full)
 
 
 def test_staleness_adds_up_until_a_refresh(tmp_path: Path) -> None:
@@ -125,7 +154,9 @@ def test_staleness_adds_up_until_a_refresh(tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(cli, ["--db", str(db), "build", "--data", str(tmp_path / "base")])
     assert done.exit_code == 0, done.output
-    assert runner.invoke(cli, ["--db", str(db), "add-ratings", str(first)]).exit_code == 0
+    # --defer-weights: item_weights stale too, and it stays so at the second add-ratings.
+    added = runner.invoke(cli, ["--db", str(db), "add-ratings", str(first), "--defer-weights"])
+    assert added.exit_code == 0, added.output
     with Recommender(db, read_only=True) as rec:
         once = _freshness(rec)
     assert runner.invoke(cli, ["--db", str(db), "add-ratings", str(second)]).exit_code == 0

@@ -1,8 +1,11 @@
 -- freshness: one row per table that add-ratings leaves for `recsys-duck refresh` to
 -- recompute (the baseline biases, whose least-squares fit is global, and the marts:
--- popular_movies and the every-user recommendations). add-ratings keeps the ratings,
--- pair sums and neighbour tables exact at once (the recommend_* macros read those per
--- request); these tables then describe the ratings as they were at computed_at.
+-- popular_movies and the every-user recommendations), and item_weights, which
+-- add-ratings keeps exact unless told to defer it (--defer-weights: a new rating of a
+-- popular movie changes most rows, so exact weights cost about a build of them).
+-- add-ratings keeps the ratings, pair sums and neighbour tables exact at once (the
+-- recommend_* macros read those per request); a stale table describes the ratings as
+-- they were at computed_at.
 --   is_stale            = a rating was added since the table was computed
 --   computed_at         = when build or refresh last computed it (UTC)
 --   stale_since         = the first add-ratings after that (UTC), NULL while fresh

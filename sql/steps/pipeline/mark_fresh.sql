@@ -1,6 +1,7 @@
 -- mark_fresh: a step of the plan, run last by build and refresh: the tables of $tables
--- (those add-ratings defers) were just computed from every rating.
-delete from freshness;
+-- (those add-ratings defers or may defer) were just computed from every rating.
+delete from freshness
+where table_name in (select unnest($tables));
 
 insert into freshness (table_name, is_stale, computed_at, stale_since, ratings_added_since)
 select t.table_name, false, timezone('UTC', now()), null, 0
