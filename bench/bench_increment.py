@@ -13,11 +13,12 @@ Run from the repository root (the 10M ratings are generated and cached on first 
 3. ``recsys-duck add-ratings`` on copies of the base database: of the first
    ``--few`` (1,000) new ratings, and of all of them (1%); each one's wall time and its
    ratio to the full build (targets: 5% and 20%). add-ratings keeps the pair sums and
-   neighbours exact and leaves the baseline and the marts stale; then
-   ``recsys-duck refresh`` on the 1% copy, timed too.
-4. The refreshed and the full databases compared: ratings, pair sums and neighbour
-   tables must be equal exactly (EXCEPT both ways), the recommendations equal up to
-   1e-12 in score.
+   neighbours exact and leaves the baseline and the marts stale; the ranking weights
+   exact too, or, with ``--defer-weights`` (timed first), stale; then
+   ``recsys-duck refresh`` on each 1% copy, timed too.
+4. Each refreshed and the full database compared: ratings, pair sums and neighbour
+   tables must be equal exactly (EXCEPT both ways), the recommendations and the ranking
+   weights equal up to 1e-12.
 5. Serving on the full database: ``Recommender.recommend`` latency (p50, p99) for 1,000
    seeded users per built method and popularity; the set-based top-N of every user is
    the build's ``recommendations`` step (the table of that name), timed within the build.
@@ -173,6 +174,17 @@ def compare(full: Path, incremental: Path) -> dict[str, Any]:
         "scores_not_bit_equal": row[1],  # type: ignore[index]
         "max_relative_score_difference": row[2],  # type: ignore[index]
     }
+    row = con.execute(
+        "select count(*), count(*) filter (where a.weight is null or b.weight is null), "
+        "max(abs(a.weight - b.weight) / nullif(abs(b.weight), 0)) "
+        "from f.item_weights as a full join i.item_weights as b "
+        "using (model, movie_id, neighbor_id)"
+    ).fetchone()
+    found["item_weights"] = {
+        "rows": row[0],  # type: ignore[index]
+        "rows_in_one_only": row[1],  # type: ignore[index]
+        "max_relative_weight_difference": row[2],  # type: ignore[index]
+    }
     con.close()
     return found
 
@@ -209,18 +221,25 @@ def main(argv: list[str] | None = None) -> int:
         with added.open() as source, few.open("w") as target:
             target.writelines(line for _, line in zip(range(args.few + 1), source, strict=False))
         limit = ["--memory-limit", args.memory_limit]
-        shutil.copyfile(root / "base.duckdb", root / "few.duckdb")
-        runs[f"add-ratings {args.few:,}"] = run_measured(
-            ["--db", str(root / "few.duckdb"), "add-ratings", str(few), *limit]
-        )
-        runs["add-ratings 1%"] = run_measured(
-            ["--db", str(root / "base.duckdb"), "add-ratings", str(added), *limit]
-        )
-        runs["refresh"] = run_measured(["--db", str(root / "base.duckdb"), "refresh", *limit])
-        for name in (f"add-ratings {args.few:,}", "add-ratings 1%", "refresh"):
+        comparison: dict[str, Any] = {}
+        for mode, flags in (("deferred weights", ["--defer-weights"]), ("exact", [])):
+            suffix = "" if mode == "exact" else f", {mode}"
+            copies = {name: root / f"{name}{len(flags)}.duckdb" for name in ("few", "one")}
+            for copy in copies.values():
+                shutil.copyfile(root / "base.duckdb", copy)
+            names = (f"add-ratings {args.few:,}{suffix}", f"add-ratings 1%{suffix}")
+            for name, copy, new in zip(names, copies.values(), (few, added), strict=True):
+                runs[name] = run_measured(
+                    ["--db", str(copy), "add-ratings", str(new), *flags, *limit]
+                )
+                progress(f"{name}: {runs[name]['wall_seconds']:.1f} s")
+            name = f"refresh{suffix}"
+            runs[name] = run_measured(["--db", str(copies["one"]), "refresh", *limit])
             progress(f"{name}: {runs[name]['wall_seconds']:.1f} s")
-        comparison = compare(root / "full.duckdb", root / "base.duckdb")
-        progress(f"comparison: {comparison}")
+            comparison[mode] = compare(root / "full.duckdb", copies["one"])
+            progress(f"comparison ({mode}): {comparison[mode]}")
+            for copy in copies.values():
+                copy.unlink()
         # popularity needs no neighbours: every build serves it
         built = tuple(k for k in ("user", "item", "content") if k in args.neighbors.split(","))
         built += ("popularity",)
@@ -242,8 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         "n_few_ratings": args.few,
         "runs": runs,
         "over_full_build": {
-            name: runs[name]["wall_seconds"] / runs["build full"]["wall_seconds"]
-            for name in (f"add-ratings {args.few:,}", "add-ratings 1%", "refresh")
+            name: run["wall_seconds"] / runs["build full"]["wall_seconds"]
+            for name, run in runs.items()
+            if not name.startswith("build")
         },
         "comparison": comparison,
         "recommend_latency_ms": latency,
