@@ -163,28 +163,26 @@ def compare(full: Path, incremental: Path) -> dict[str, Any]:
         count = f"select count(*) from f.{table}"  # noqa: S608 - table names of EXACT
         (rows,) = con.execute(count).fetchone()  # type: ignore[misc]
         found[table] = {"rows": rows, "rows_differing": differ}
-    row = con.execute(
-        "select count(*), count(*) filter (where a.score is distinct from b.score), "
-        "max(abs(a.score - b.score) / nullif(abs(b.score), 0)) "
-        "from f.recommendations as a full join i.recommendations as b "
-        "using (method, user_id, rank, movie_id)"
-    ).fetchone()
-    found["recommendations"] = {
-        "rows": row[0],  # type: ignore[index]
-        "scores_not_bit_equal": row[1],  # type: ignore[index]
-        "max_relative_score_difference": row[2],  # type: ignore[index]
-    }
-    row = con.execute(
-        "select count(*), count(*) filter (where a.weight is null or b.weight is null), "
-        "max(abs(a.weight - b.weight) / nullif(abs(b.weight), 0)) "
-        "from f.item_weights as a full join i.item_weights as b "
-        "using (model, movie_id, neighbor_id)"
-    ).fetchone()
-    found["item_weights"] = {
-        "rows": row[0],  # type: ignore[index]
-        "rows_in_one_only": row[1],  # type: ignore[index]
-        "max_relative_weight_difference": row[2],  # type: ignore[index]
-    }
+    # Float sums, equal up to the order of addition: rows matched by key, values compared.
+    for table, value, key, counted in (
+        ("recommendations", "score", "method, user_id, rank, movie_id", "scores_not_bit_equal"),
+        ("item_weights", "weight", "model, movie_id, neighbor_id", "rows_in_one_only"),
+    ):
+        counts = (
+            f"a.{value} is distinct from b.{value}"
+            if table == "recommendations"
+            else f"a.{value} is null or b.{value} is null"
+        )
+        row = con.execute(
+            f"select count(*), count(*) filter (where {counts}), "  # noqa: S608 - fixed names
+            f"max(abs(a.{value} - b.{value}) / nullif(abs(b.{value}), 0)) "
+            f"from f.{table} as a full join i.{table} as b using ({key})"
+        ).fetchone()
+        found[table] = {
+            "rows": row[0],  # type: ignore[index]
+            counted: row[1],  # type: ignore[index]
+            f"max_relative_{value}_difference": row[2],  # type: ignore[index]
+        }
     con.close()
     return found
 

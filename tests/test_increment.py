@@ -115,16 +115,23 @@ def _freshness(rec: Recommender) -> pd.DataFrame:
     return rec.sql("select * from freshness order by table_name")
 
 
-def test_deferred_weights_stay_as_they_were_until_the_refresh(tmp_path: Path) -> None:
-    """add-ratings with defer_weights leaves item_weights as the base build computed it
-    and marks it stale; a second add-ratings, even without the flag, keeps it stale (a
-    patch of its rows would not be exact); the refresh recomputes it: a full rebuild."""
+def _two_additions(tmp_path: Path) -> tuple[Path, Path]:
+    """The tiny data without its last three ratings in ``tmp_path / "base"``, and those
+    three as two files to add: the first rating, then the other two."""
     n = len(pd.read_csv(TINY / "ratings.csv"))
     first = _split(TINY, tmp_path / "base", np.arange(n) >= n - 3)
     second = tmp_path / "second.csv"
     rows = pd.read_csv(first, dtype=str)
     rows.iloc[:1].to_csv(first, index=False)
     rows.iloc[1:].to_csv(second, index=False)
+    return first, second
+
+
+def test_deferred_weights_stay_as_they_were_until_the_refresh(tmp_path: Path) -> None:
+    """add-ratings with defer_weights leaves item_weights as the base build computed it
+    and marks it stale; a second add-ratings, even without the flag, keeps it stale (a
+    patch of its rows would not be exact); the refresh recomputes it: a full rebuild."""
+    first, second = _two_additions(tmp_path)
     with Recommender(":memory:") as rec, Recommender(":memory:") as full:
         rec.build(tmp_path / "base", TINY_PARAMS)
         before = _table(rec, "item_weights")
@@ -144,12 +151,7 @@ def test_deferred_weights_stay_as_they_were_until_the_refresh(tmp_path: Path) ->
 def test_staleness_adds_up_until_a_refresh(tmp_path: Path) -> None:
     """Two add-ratings count every rating added and keep the first stale time; the CLI's
     refresh (and add-ratings --refresh) leave nothing stale."""
-    n = len(pd.read_csv(TINY / "ratings.csv"))
-    first = _split(TINY, tmp_path / "base", np.arange(n) >= n - 3)
-    second = tmp_path / "second.csv"
-    rows = pd.read_csv(first, dtype=str)
-    rows.iloc[:1].to_csv(first, index=False)
-    rows.iloc[1:].to_csv(second, index=False)
+    first, second = _two_additions(tmp_path)
     db = tmp_path / "recsys.duckdb"
     runner = CliRunner()
     done = runner.invoke(cli, ["--db", str(db), "build", "--data", str(tmp_path / "base")])
