@@ -427,8 +427,12 @@ def _fresh_tables(ctx: Context) -> list[str]:
     or left stale (increment)."""
     if ctx.scope.mode == "increment":
         weights = ctx.report.weights_deferred
-    else:  # tune recomputes some models' weights only
-        weights = ctx.report.weights_computed and ctx.scope.ranking is None
+    elif ctx.scope.mode == "refresh":
+        weights = ctx.report.weights_computed
+    else:
+        # A build computes every model's weights where it has item neighbours (on Spark
+        # in another run of the plan than this step's); tune recomputes some models only.
+        weights = "item" in ctx.scope.neighbors and ctx.scope.ranking is None
     return [*DEFERRED, *([WEIGHTS] if weights else [])]
 
 
