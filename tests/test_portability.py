@@ -65,8 +65,8 @@ def test_transpiles_to_spark(path: Path) -> None:
 def test_window_orders_have_a_tie_breaker(path: Path) -> None:
     """Two keys or more, or one ``rank_key``: a key that packs its own tie-breaker, or
     one id that no other row of the partition shares (``movie_id`` within a content
-    profile: a movie belongs to one profile)."""
-    unique_ids = {("movie_id", ("profile_id",))}
+    profile: a movie belongs to one profile; ``model``, the key of ranking_models)."""
+    unique_ids = {("movie_id", ("profile_id",)), ("model", ())}
     for tree in _statements(path):
         for window in tree.find_all(exp.Window):
             order = window.args.get("order")

@@ -7,6 +7,8 @@
 -- RMSE/MAE. n_sources = |S_j(u)|.
 -- The neighbours are cut to n_item_neighbors before the join with the ratings (the
 -- item_based_candidates view holds all k, for the macros and explanations).
+-- Rated movies are removed by LEFT JOIN ... IS NULL, into whose ratings side DuckDB
+-- pushes a filter on user_id (an anti join read every rating for each batch of the mart).
 create or replace view item_based_scores as
 with neighbours as (
     select n.movie_id, n.neighbor_id, n.similarity
@@ -21,5 +23,6 @@ select
     count(*) as n_sources
 from ratings as r
 inner join neighbours as nb on nb.movie_id = r.movie_id
-anti join ratings as seen on seen.user_id = r.user_id and seen.movie_id = nb.neighbor_id
+left join ratings as seen on seen.user_id = r.user_id and seen.movie_id = nb.neighbor_id
+where seen.movie_id is null
 group by r.user_id, nb.neighbor_id;
