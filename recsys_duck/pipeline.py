@@ -226,6 +226,9 @@ class RunReport:
     #: left stale by add-ratings.
     weights_computed: bool = False
     weights_deferred: bool = False
+    #: Steps that found nothing to do (item_weights when not stale, or deferred): not
+    #: listed in ``seconds``.
+    skipped: set[str] = field(default_factory=set)
 
     @property
     def total_seconds(self) -> float:
@@ -416,7 +419,7 @@ def _pairs_wanted(scope: Scope) -> bool:
     return bool(set(PAIR_SUMS) & scope.neighbors)
 
 
-def weights_stale(con: duckdb.DuckDBPyConnection) -> bool:
+def _weights_stale(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether an add-ratings deferred ``item_weights`` since it was last computed."""
     row = execute(con, "select is_stale from freshness where table_name = ?", [WEIGHTS]).fetchone()
     return bool(row and row[0])
@@ -484,6 +487,7 @@ def fill_in_batches(
     *,
     count: int | None = None,
     params: Mapping[str, object] | None = None,
+    fill: Callable[[Mapping[str, object]], int] | None = None,
 ) -> int:
     """Fill ``table`` by its ``<table>.batch.sql``, once per range ``[lo, hi)`` of
     positions that its ``<table>.work.sql`` cuts into about ``work`` work each (or into
@@ -491,20 +495,35 @@ def fill_in_batches(
     both are None), after its optional ``.prepare`` part and before its ``.finish``
     (``.cleanup`` runs even on error). Returns the number of batches. Every part sees the
     settings of ``recsys_params`` and ``params``; ``table`` may name a variant's parts
-    (``item_weights.rp3beta``)."""
+    (``item_weights.rp3beta``). ``fill``, given those values, runs the batches another
+    way instead and returns how many (the pair sums' dense batches, for rp3beta)."""
     values = {**settings(con), **(params or {})}
     with cleaned_up(lambda: _run_part(con, table, "cleanup", values)):
         _run_part(con, table, "prepare", values)
-        if work is None and count is None:
-            ranges = [EVERY_POSITION]
+        if fill is not None:
+            n = fill(values)
         else:
-            ranges = batches(con, part_file(table, "work"), work, values, count=count)
-        body = part_file(table, "batch")
-        with tracked(table, len(ranges), "batches") as advance:
-            for lo, hi in ranges:
-                run_file(con, body, {**values, "lo": lo, "hi": hi})
-                advance(1)
+            n = _fill_ranges(con, table, work, count, values)
         _run_part(con, table, "finish", values)
+    return n
+
+
+def _fill_ranges(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    work: float | None,
+    count: int | None,
+    values: Mapping[str, object],
+) -> int:
+    if work is None and count is None:
+        ranges = [EVERY_POSITION]
+    else:
+        ranges = batches(con, part_file(table, "work"), work, values, count=count)
+    body = part_file(table, "batch")
+    with tracked(table, len(ranges), "batches") as advance:
+        for lo, hi in ranges:
+            run_file(con, body, {**values, "lo": lo, "hi": hi})
+            advance(1)
     logger.info("%s: %d %s", table, len(ranges), "batch" if len(ranges) == 1 else "batches")
     return len(ranges)
 
@@ -578,13 +597,16 @@ def _item_weights(ctx: Context) -> None:
     says why that is exact). add-ratings leaves them stale instead when the scope defers
     them or they are stale already; refresh recomputes them when stale."""
     if ctx.scope.mode in ("increment", "refresh"):
-        stale = weights_stale(ctx.con)
+        stale = _weights_stale(ctx.con)
         if ctx.scope.mode == "refresh" and not stale:
+            logger.info("item_weights: up to date")
+            ctx.report.skipped.add(WEIGHTS)
             return
         if ctx.scope.mode == "increment" and (stale or ctx.scope.defer_weights):
             # Once stale, patching the rows of more ratings would not make them exact.
             logger.info("item_weights: left stale for the refresh")
             ctx.report.weights_deferred = True
+            ctx.report.skipped.add(WEIGHTS)
             return
     scope = "increment" if ctx.scope.mode == "increment" else "scope"
     with cleaned_up(lambda: run_file(ctx.con, part_file("item_weights", "cleanup"))):
@@ -626,23 +648,23 @@ def _fill_weights(ctx: Context) -> None:
 def _fill_pairs(ctx: Context, variant: str, model: Mapping[str, object]) -> None:
     """Fill a model's weights whose batch part is a self-join of the ratings aggregated
     by pairs of movies (rp3beta's walk sums, staged as ``_recsys_walk_entries``): its
-    batches cut and aggregated as the pair sums are (:func:`recsys_duck.pairs.fill_pair_batches`),
-    between its prepare and finish parts; its cleanup runs even on error."""
-    values = {**settings(ctx.con), **model}
-    with cleaned_up(lambda: _run_part(ctx.con, variant, "cleanup", values)):
-        _run_part(ctx.con, variant, "prepare", values)
-        n = pairs.fill_pair_batches(
+    batches cut and aggregated as the pair sums are
+    (:func:`recsys_duck.pairs.fill_pair_batches`), in :func:`fill_in_batches`' frame."""
+    label = f"{variant}, {model['model']}"
+
+    def fill(values: Mapping[str, object]) -> int:
+        return pairs.fill_pair_batches(
             ctx.con,
             variant,
             "_recsys_walk_entries",
             ("movie_idx", "user_idx"),
             "auto",
             ctx.scope.memory_limit,
-            label=f"{variant}, {model['model']}",
+            label=label,
             params=values,
         )
-        _run_part(ctx.con, variant, "finish", values)
-    ctx.report.batches[f"{variant}, {model['model']}"] = n
+
+    ctx.report.batches[label] = fill_in_batches(ctx.con, variant, None, params=model, fill=fill)
 
 
 def _freshness(ctx: Context) -> None:
@@ -806,6 +828,8 @@ def run(con: duckdb.DuckDBPyConnection, scope: Scope) -> RunReport:
             assert scope.handoff is not None
             move = scope.handoff.to_spark if scope.phase == "compute" else scope.handoff.to_duckdb
             move(step.fills)
+        if step.name in report.skipped:
+            continue
         report.seconds[step.name] = time.perf_counter() - start
         logger.info("%s: %s done in %.2f s", command, step.name, report.seconds[step.name])
     return report
