@@ -448,15 +448,16 @@ def _spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _in_place_options(fn: F) -> F:
-    """--memory-limit and --wait, of the commands that write the database in place."""
+    """--memory-limit and --wait, of add-ratings and refresh (which write the database in
+    place with --defer-weights, else through a copy)."""
     fn = click.option(
         "--wait",
         "wait_seconds",
         type=click.FloatRange(min=0),
         default=0,
         metavar="SECONDS",
-        help="Wait this long for other processes to close the database (it is written in "
-        "place); default: fail at once.",
+        help="Wait this long for other processes to close the database when it is written "
+        "in place (add-ratings --defer-weights); default: fail at once.",
     )(fn)
     return click.option(
         "--memory-limit",
@@ -472,7 +473,7 @@ def _in_place_options(fn: F) -> F:
     "--refresh",
     is_flag=True,
     help="Also recompute the baseline and the marts (as the refresh verb does), in the "
-    "same transaction.",
+    "same all-or-nothing run.",
 )
 @click.option(
     "--defer-weights",
@@ -493,7 +494,7 @@ def add_ratings_command(
     """Add new ratings (a CSV with ratings.csv's columns) to a built database.
 
     Updates the co-rating sums and re-ranks only the neighbours and ranking weights of
-    the movies and users the new ratings affect, in one transaction: recommendations by
+    the movies and users the new ratings affect, all or nothing: recommendations by
     macro use them at once. The baseline biases and the marts (popular_movies,
     recommendations), and item_weights with --defer-weights, are marked stale in the
     freshness table until `recsys-duck refresh` (or --refresh), after which the

@@ -2,8 +2,9 @@
 and bringing the deferred tables up to date: ``recsys-duck refresh``.
 
 The new ratings are checked like a MovieLens ratings.csv (and must rate pairs not rated
-yet), then the plan runs in its ``increment`` scope (:mod:`recsys_duck.pipeline`), in
-one transaction:
+yet), then the plan runs in its ``increment`` scope (:mod:`recsys_duck.pipeline`), all
+or nothing: on a copy of the file that replaces it at the end, or with ``defer_weights``
+(a small change next to the file) in one transaction on the file itself:
 
 1. ``load``: the new ratings are inserted;
 2. ``pair_sums``: each side's ``<side>_pair_sums.increment.sql`` adds what the new
@@ -21,7 +22,7 @@ one transaction:
    deferred, are marked stale, with the number of ratings added since they were computed.
 
 The ``refresh`` scope recomputes the deferred tables (item_weights only when stale) and
-marks them fresh; ``add-ratings --refresh`` runs both in one transaction. Once
+marks them fresh, on a copy of the file; ``add-ratings --refresh`` runs both. Once
 item_weights is stale, add-ratings leaves it stale (patching the rows of a second batch
 of ratings would not make it exact) until a refresh. Only the sides the build computed
 (``recsys_params.build_item_neighbors``, ``build_user_neighbors``) are maintained; the
@@ -46,7 +47,8 @@ from recsys_duck import pipeline
 from recsys_duck.errors import RecsysError
 from recsys_duck.params import read_params
 from recsys_duck.spark import run_folders
-from recsys_duck.sql import run_file, step_file, transaction
+from recsys_duck.sql import run_file, step_file
+from recsys_duck.storage import all_or_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +73,13 @@ def add_ratings(
     *,
     refresh: bool = False,
     defer_weights: bool = False,
+    autocommit: bool = False,
 ) -> IncrementReport:
     """Add the ratings of ``path``, keep the pair sums, neighbour tables and (unless
     ``defer_weights``) the ranking weights exact and mark the deferred tables stale, in
     one transaction (all or nothing); with ``refresh``, recompute those too in the same
-    transaction."""
+    transaction. ``autocommit``: ``con`` is a copy that replaces the file only if this
+    succeeds (:func:`recsys_duck.storage.writer`), so no transaction is needed."""
     folders = run_folders(con)
     if folders:
         raise RecsysError(
@@ -88,7 +92,7 @@ def add_ratings(
         "increment", neighbors=neighbors, new_ratings=Path(path), defer_weights=defer_weights
     )
     try:
-        with transaction(con):
+        with all_or_nothing(con, autocommit):
             run = pipeline.run(con, scope)
             if refresh:
                 refreshed = pipeline.run(con, pipeline.Scope("refresh", neighbors=neighbors))
@@ -111,11 +115,12 @@ def add_ratings(
     return report
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+def refresh(con: duckdb.DuckDBPyConnection, *, autocommit: bool = False) -> dict[str, float]:
     """Recompute the tables add-ratings deferred (``freshness``) from every rating, in one
-    transaction; the database then equals a full rebuild. Returns seconds per step."""
+    transaction (unless ``autocommit``, as for :func:`add_ratings`); the database then
+    equals a full rebuild. Returns seconds per step."""
     neighbors = frozenset(read_params(con).neighbors)
-    with transaction(con):
+    with all_or_nothing(con, autocommit):
         run = pipeline.run(con, pipeline.Scope("refresh", neighbors=neighbors))
     tables = [*pipeline.DEFERRED, *([pipeline.WEIGHTS] if run.weights_computed else [])]
     logger.info("refresh: %s recomputed in %.2f s", ", ".join(tables), run.total_seconds)

@@ -62,7 +62,7 @@ HARDENING: Final[Mapping[str, bool]] = {
 }
 
 #: What a temporary database file is for; also the part of its name after the target's.
-_PURPOSES = ("create", "build", "evaluate")
+_PURPOSES = ("create", "build", "evaluate", "update")
 
 
 def readonly_connect_args() -> dict[str, Any]:
@@ -345,7 +345,7 @@ def _checkpointed(
 
 
 #: What a writer writes for: a build or an evaluation through a copy, add-ratings in place.
-Purpose = Literal["build", "evaluate", "add-ratings"]
+Purpose = Literal["build", "evaluate", "update", "add-ratings"]
 
 
 @contextmanager
@@ -359,11 +359,13 @@ def writer(
     """A read-write connection for ``purpose``, and whether its statements commit as they
     go (``autocommit``); else the caller makes its work one transaction.
 
-    ``build`` writes a new file and ``evaluate`` a copy of the file, each replacing the
-    file when the block ends without error (:func:`write_through`; statements commit
-    as they go: DuckDB scans a table created in a still open transaction from that
-    transaction's local storage, which made the batched pair sums 3.5x slower).
-    ``add-ratings`` writes the file itself (:func:`write_in_place`, waiting up to
+    ``build`` writes a new file, ``evaluate`` and ``update`` (an add-ratings that keeps
+    the ranking weights exact, a refresh) a copy of the file, each replacing the file
+    when the block ends without error (:func:`write_through`; statements commit as they
+    go: DuckDB scans a table created in a still open transaction from that
+    transaction's local storage and plans its joins and aggregates without its
+    statistics, which made the batched pair sums 3.5x slower and the ranking weights
+    3-5x). ``add-ratings`` writes the file itself (:func:`write_in_place`, waiting up to
     ``wait_seconds`` for other processes to close it). Refused while
     another connection of this process has the file open, as that connection would pin
     DuckDB's instance of the old file.
@@ -373,9 +375,8 @@ def writer(
         with write_in_place(target, config=config, wait_seconds=wait_seconds) as con:
             yield con, False
     else:
-        with write_through(
-            target, purpose=purpose, copy=purpose == "evaluate", config=config
-        ) as con:
+        copy = purpose in ("evaluate", "update")
+        with write_through(target, purpose=purpose, copy=copy, config=config) as con:
             yield con, True
 
 

@@ -416,23 +416,32 @@ def test_kill_9_during_a_build_leaves_the_old_file(built: Path, tmp_path: Path, 
 @pytest.mark.parametrize(
     "step", ["add-ratings: load ...", "add-ratings: pair_sums ...", "add-ratings: recommendations"]
 )
+# Through a copy of the file, or (deferred weights) in place in one transaction.
+@pytest.mark.parametrize("flags", [[], ["--defer-weights"]], ids=["copy", "in place"])
 def test_kill_9_during_add_ratings_keeps_all_or_nothing(
-    built: Path, tmp_path: Path, step: str
+    built: Path, tmp_path: Path, step: str, flags: list[str]
 ) -> None:
     db = tmp_path / "tiny.duckdb"
     shutil.copyfile(built, db)
     ratings, _ = _counts(db)
     new = tmp_path / "new.csv"
     new.write_text(NEW_RATINGS + "9,1,4.0,1\n9,2,3.5,2\n")
-    _kill_at(["--db", str(db), "add-ratings", str(new)], step)
-    # DuckDB replays or drops the killed transaction's WAL: every new rating or none.
+    _kill_at(["--db", str(db), "add-ratings", str(new), *flags], step)
+    # The copy is dropped, or DuckDB replays or drops the killed transaction's WAL:
+    # every new rating or none.
     after, recommendations = _counts(db)
     assert after in (ratings, ratings + 2)
     assert recommendations > 0
     if after == ratings:
-        status, stderr = _run(["--quiet", "--db", str(db), "add-ratings", str(new)])
+        status, stderr = _run(["--quiet", "--db", str(db), "add-ratings", str(new), *flags])
         assert status == 0, stderr
         assert _counts(db)[0] == ratings + 2
+        # and removed what the killed one left
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            ".tiny.duckdb.lock",
+            "new.csv",
+            "tiny.duckdb",
+        ]
 
 
 @pytest.fixture(scope="module")
