@@ -317,9 +317,10 @@ def _connect_when_free(
             left = deadline - time.monotonic()
             if left <= 0:
                 raise RecsysError(
-                    f"{path} is open in another process, and add-ratings writes the file "
-                    "in place: close the other connections (or wait for them with "
-                    "--wait SECONDS), or rebuild, which never waits for readers"
+                    f"{path} is open in another process, and add-ratings --defer-weights "
+                    "writes the file in place: close the other connections (or wait for "
+                    "them with --wait SECONDS), or add the ratings without --defer-weights, "
+                    "which writes a copy and never waits for readers"
                 ) from None
             logger.info("waiting for other processes to close %s (%.0f s left)", path, left)
             time.sleep(min(_WAIT_STEP_SECONDS, left))

@@ -535,3 +535,39 @@ def test_reader_holding_the_file_keeps_its_snapshot_across_processes(tmp_path: P
         assert bi.stats()["n_ratings"].tolist() == [7]
     with Recommender(path, read_only=True) as after:
         assert after.stats()["n_ratings"].tolist() == [8]
+
+
+def test_add_ratings_through_a_copy_does_not_wait_for_readers(tmp_path: Path) -> None:
+    """With a reader holding the file, add-ratings (exact weights) writes a copy that
+    replaces the file, as a build does; --defer-weights writes in place and refuses in
+    one line, leaving the file as it was."""
+    path = tmp_path / "db" / "bi.duckdb"
+    with Recommender(path) as rec:
+        rec.build(TINY, PARAMS)
+    new = tmp_path / "new.csv"
+    new.write_text("userId,movieId,rating,timestamp\n1,3,4.0,1100\n")
+
+    def add(*flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "recsys_duck.cli", "--db", str(path), "--quiet"]
+            + ["add-ratings", str(new), *flags],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    before = sha256(path)
+    with Recommender(path, read_only=True) as bi:
+        # Not read here: closing any descriptor of the file drops this process's lock.
+        stat = path.stat()
+        refused = add("--defer-weights")
+        assert refused.returncode == 1
+        assert refused.stderr.count("\n") == 1 and "is open in another process" in refused.stderr
+        assert (path.stat().st_mtime_ns, path.stat().st_size) == (stat.st_mtime_ns, stat.st_size)
+        done = add()
+        assert done.returncode == 0, done.stderr
+        assert bi.stats()["n_ratings"].tolist() == [7]  # its snapshot
+    with Recommender(path, read_only=True) as after:
+        assert after.stats()["n_ratings"].tolist() == [8]
+    assert sha256(path) != before
+    assert leftovers(path) == []
