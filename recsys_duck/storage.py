@@ -345,7 +345,8 @@ def _checkpointed(
         con.close()
 
 
-#: What a writer writes for: a build or an evaluation through a copy, add-ratings in place.
+#: What a writer writes for: build, evaluate and update (exact add-ratings, refresh)
+#: through a copy, add-ratings (with deferred weights) in place.
 Purpose = Literal["build", "evaluate", "update", "add-ratings"]
 
 
