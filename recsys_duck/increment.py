@@ -76,10 +76,10 @@ def add_ratings(
     autocommit: bool = False,
 ) -> IncrementReport:
     """Add the ratings of ``path``, keep the pair sums, neighbour tables and (unless
-    ``defer_weights``) the ranking weights exact and mark the deferred tables stale, in
-    one transaction (all or nothing); with ``refresh``, recompute those too in the same
-    transaction. ``autocommit``: ``con`` is a copy that replaces the file only if this
-    succeeds (:func:`recsys_duck.storage.writer`), so no transaction is needed."""
+    ``defer_weights``) the ranking weights exact and mark the deferred tables stale, all
+    or nothing; with ``refresh``, recompute those too in the same run. All or nothing:
+    one transaction, unless ``autocommit`` (``con`` is then a copy that replaces the file
+    only if this succeeds, :func:`recsys_duck.storage.writer`)."""
     folders = run_folders(con)
     if folders:
         raise RecsysError(
