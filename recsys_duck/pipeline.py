@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import duckdb
 
@@ -624,25 +624,36 @@ def _fill_weights(ctx: Context) -> None:
             continue
         algorithm = str(model["algorithm"])
         logger.info("item_weights: %s (%s)", model["model"], algorithm)
-        variant = f"item_weights.{algorithm}"
-        if has_part(variant, "batch") and ctx.scope.phase == "compute":
-            fill_in_batches(ctx.con, variant, None, count=ctx.scope.spark_batches, params=model)
-        elif has_part(variant, "batch"):
-            _fill_pairs(ctx, variant, model)
-        elif has_part(variant, "epoch"):
-            # Each step sums ~100 parts into each of up to millions of integer slots: a
-            # perfect hash table (slot ranges up to 2^24) halves its time at 10M ratings.
-            # Not for the prepare part, whose joins it slowed down on ml-latest-small.
-            fill_by_epochs(
-                ctx.con,
-                "item_weights",
-                int(model["steps"]),
-                model,
-                variant=algorithm,
-                perfect_hash_bits=PERFECT_HASH_BITS,
-            )
-        else:
-            run_file(ctx.con, part_file("item_weights", algorithm), model)
+        started = time.perf_counter()
+        _fill_model_weights(ctx, algorithm, model)
+        # One line per model: an operator sees which method's weights cost the time.
+        logger.info(
+            "item_weights: %s done in %.2f s", model["model"], time.perf_counter() - started
+        )
+
+
+def _fill_model_weights(ctx: Context, algorithm: str, model: Mapping[str, Any]) -> None:
+    """Fill one model's weights: in batches, by epochs, or by one statement, as its
+    algorithm's parts say."""
+    variant = f"item_weights.{algorithm}"
+    if has_part(variant, "batch") and ctx.scope.phase == "compute":
+        fill_in_batches(ctx.con, variant, None, count=ctx.scope.spark_batches, params=model)
+    elif has_part(variant, "batch"):
+        _fill_pairs(ctx, variant, model)
+    elif has_part(variant, "epoch"):
+        # Each step sums ~100 parts into each of up to millions of integer slots: a
+        # perfect hash table (slot ranges up to 2^24) halves its time at 10M ratings.
+        # Not for the prepare part, whose joins it slowed down on ml-latest-small.
+        fill_by_epochs(
+            ctx.con,
+            "item_weights",
+            int(model["steps"]),
+            model,
+            variant=algorithm,
+            perfect_hash_bits=PERFECT_HASH_BITS,
+        )
+    else:
+        run_file(ctx.con, part_file("item_weights", algorithm), model)
 
 
 def _fill_pairs(ctx: Context, variant: str, model: Mapping[str, object]) -> None:

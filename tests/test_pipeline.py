@@ -3,6 +3,8 @@ and that a scope's run on the tiny data does what its name says."""
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,13 @@ def test_neighbor_scope_names_its_steps(kind: str) -> None:
     steps = _steps(pipeline.neighbor_scope(kind))
     assert steps[-1] == pipeline.NEIGHBOR_TABLES[kind]
     assert ("pair_sums" in steps) == (kind != "content")
+
+
+def test_item_weights_logs_each_models_time(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="recsys_duck.pipeline")
+    with Recommender(":memory:") as rec:
+        rec.build(TINY, BuildParams(k=3, n_similar_users=2, n_item_neighbors=2))
+        models = rec.sql("select model from ranking_models order by model")["model"].tolist()
+    lines = [r.getMessage() for r in caplog.records if r.name == "recsys_duck.pipeline"]
+    timed = [line.split()[1] for line in lines if re.match(r"item_weights: \S+ done in \d", line)]
+    assert sorted(timed) == models and len(models) == 3
